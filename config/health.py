@@ -1,0 +1,51 @@
+"""Liveness and readiness probes for the load balancer and orchestrator."""
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import JsonResponse
+
+
+def healthz(request) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+def _check_cache() -> None:
+    cache.set("readyz-probe", "1", 5)
+    if cache.get("readyz-probe") != "1":
+        raise RuntimeError("cache did not return what was written")
+
+
+def _check_broker() -> None:
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return  # embedded mode: index updates run in-process, there is no broker
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=2)
+
+
+def _check_search() -> None:
+    from search.backends import get_backend
+
+    get_backend().ping()
+
+
+CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker, "search": _check_search}
+
+
+def readyz(request) -> JsonResponse:
+    failing = {}
+    for name, check in CHECKS.items():
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+            failing[name] = f"{type(exc).__name__}: {exc}"[:300]
+    if failing:
+        return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
+    return JsonResponse({"status": "ok"})

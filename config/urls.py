@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from . import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("accounts/", include("store.account_urls")),
+    path("unicorn/", include("django_unicorn.urls")),
+    path("", include("search.urls")),
+    path("", include("store.urls")),
+]

@@ -1,0 +1,30 @@
+"""Record product changes for the search index, in the caller's transaction."""
+
+import logging
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from .models import OutboxEntry
+
+logger = logging.getLogger(__name__)
+
+
+def record_changes(product_ids: Iterable[int]) -> None:
+    """Write one outbox row per product; on commit, ask a worker to drain them."""
+    rows = [OutboxEntry(product_id=pid) for pid in set(product_ids)]
+    if not rows:
+        return
+    OutboxEntry.objects.bulk_create(rows, batch_size=1000)
+    transaction.on_commit(request_drain)
+
+
+def request_drain() -> None:
+    """Enqueue a drain. A broker outage must not fail the shopper's or editor's
+    request: the rows are committed and the periodic drain will pick them up."""
+    from .tasks import drain_outbox
+
+    try:
+        drain_outbox.delay()
+    except Exception:  # noqa: BLE001 - any broker failure is survivable here
+        logger.warning("could not enqueue the outbox drain; the periodic drain will retry", exc_info=True)

@@ -1,0 +1,74 @@
+"""The one small interface every search engine implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from search.request import SearchRequest, SearchResult
+
+
+class SearchUnavailable(RuntimeError):
+    """The engine cannot be reached (or is locked); the caller keeps its outbox rows."""
+
+
+@dataclass
+class RejectedDocument:
+    id: int
+    reason: str
+
+
+class SearchBackend(ABC):
+    """Products are documents keyed by product id, under an alias (``INDEX_NAME``)
+    that points at one concrete index; a reindex builds a new concrete index and
+    switches the alias to it."""
+
+    def __init__(self, config: dict) -> None:
+        self.config = config
+        self.alias = config["INDEX_NAME"]
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise SearchUnavailable when the engine cannot answer."""
+
+    @abstractmethod
+    def ensure_index(self) -> None:
+        """Create an empty current index if there is none."""
+
+    @abstractmethod
+    def index_documents(self, documents: list[dict], index: str | None = None) -> list[RejectedDocument]:
+        """Upsert documents; return the ones the engine rejected."""
+
+    @abstractmethod
+    def delete_documents(self, ids: Iterable[int], index: str | None = None) -> None: ...
+
+    @abstractmethod
+    def search(self, request: SearchRequest) -> SearchResult: ...
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def get_document(self, product_id: int) -> dict | None: ...
+
+    @abstractmethod
+    def iter_versions(self) -> Iterator[tuple[int, int]]:
+        """Every (product id, version stamp) in the current index."""
+
+    @abstractmethod
+    def create_index(self) -> str:
+        """Create a new, empty concrete index; return its name."""
+
+    @abstractmethod
+    def current_index(self) -> str | None: ...
+
+    @abstractmethod
+    def switch(self, concrete: str) -> str | None:
+        """Make ``concrete`` current atomically; return the previous one."""
+
+    @abstractmethod
+    def drop_index(self, concrete: str) -> None: ...
+
+    def refresh(self) -> None:
+        """Make recent writes visible to searches (no-op where commits do that)."""

@@ -1,0 +1,235 @@
+"""The catalog: the source of truth that the search index follows."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from treebeard.mp_tree import MP_Node
+
+NAME_MAX = 200
+REVIEW_TITLE_MAX = 120
+REVIEW_BODY_MAX = 4000
+
+
+class Category(MP_Node):
+    """A node of the category tree; ``slug_path`` ("clothing/tops/t-shirts") is its URL."""
+
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120)
+    slug_path = models.CharField(max_length=600, unique=True, editable=False)
+    description = models.TextField(blank=True)
+
+    node_order_by = ["name"]
+
+    class Meta:
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.slug_path or self.name
+
+    def compute_slug_path(self) -> str:
+        parent = self.get_parent() if self.depth and self.depth > 1 else None
+        return f"{parent.slug_path}/{self.slug}" if parent else self.slug
+
+    def save(self, *args, **kwargs):
+        old_path = self.slug_path
+        self.slug_path = self.compute_slug_path()
+        super().save(*args, **kwargs)
+        if old_path and old_path != self.slug_path:
+            # Keep the descendants' URLs in step with a renamed or moved parent.
+            for child in self.get_children():
+                child.save()
+
+    def get_absolute_url(self) -> str:
+        return reverse("category", kwargs={"slug_path": self.slug_path})
+
+    def ancestors_and_self(self) -> list["Category"]:
+        return [*self.get_ancestors(), self]
+
+
+class Brand(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Vendor(models.Model):
+    """A seller; its users manage only its own products."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="vendors", blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AttributeDefinition(models.Model):
+    """A typed, filterable attribute (color, size…) of the products of a category subtree."""
+
+    class Kind(models.TextChoices):
+        CHOICE = "choice", "Choice"
+        TEXT = "text", "Text"
+        NUMBER = "number", "Number"
+        BOOLEAN = "boolean", "Yes/No"
+
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="attribute_definitions")
+    code = models.SlugField(max_length=40, help_text="Key in Product.attributes, e.g. 'color'.")
+    label = models.CharField(max_length=80)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHOICE)
+    choices = models.JSONField(default=list, blank=True, help_text="Allowed values for a choice attribute.")
+
+    class Meta:
+        unique_together = [("category", "code")]
+        ordering = ["category", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.label}"
+
+    def validate_value(self, value) -> None:
+        if self.kind == self.Kind.NUMBER and not isinstance(value, (int, float)):
+            raise ValidationError(f"{self.label} must be a number.")
+        if self.kind == self.Kind.BOOLEAN and not isinstance(value, bool):
+            raise ValidationError(f"{self.label} must be true or false.")
+        if self.kind in (self.Kind.CHOICE, self.Kind.TEXT) and not isinstance(value, str):
+            raise ValidationError(f"{self.label} must be text.")
+        if self.kind == self.Kind.CHOICE and self.choices and value not in self.choices:
+            raise ValidationError(f"{value!r} is not an allowed {self.label}.")
+
+
+class ProductQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        """Every bulk update reaches the search index: record the affected ids in the outbox."""
+        from indexing.outbox import record_changes
+
+        kwargs.setdefault("updated_at", timezone.now())
+        with transaction.atomic(using=self.db):
+            ids = list(self.values_list("pk", flat=True))
+            count = super().update(**kwargs)
+            record_changes(ids)
+        return count
+
+    def visible(self) -> "ProductQuerySet":
+        """What shoppers may see: active products of active (or no) vendors."""
+        return self.filter(is_active=True).exclude(vendor__is_active=False)
+
+
+class Product(models.Model):
+    name = models.CharField(max_length=NAME_MAX)
+    slug = models.SlugField(max_length=NAME_MAX + 20, unique=True)
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    description = models.TextField(blank=True, max_length=20000)
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="products")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="products", null=True, blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    currency = models.CharField(max_length=3, default="USD")
+    compare_at_price = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
+    )
+    stock_quantity = models.PositiveIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    # Kept equal to the approved reviews by store.services.refresh_rating.
+    rating_average = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
+    rating_count = models.PositiveIntegerField(default=0)
+    sales_count = models.PositiveIntegerField(default=0, help_text="Units sold: the popularity signal.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProductQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        permissions = [("manage_all_products", "Can manage the products of every vendor")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_non_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("product", kwargs={"slug": self.slug})
+
+    @property
+    def in_stock(self) -> bool:
+        return self.stock_quantity > 0
+
+    @property
+    def on_sale(self) -> bool:
+        return self.compare_at_price is not None and self.compare_at_price > self.price
+
+    def clean(self) -> None:
+        if not isinstance(self.attributes, dict):
+            raise ValidationError({"attributes": "Attributes must be an object of code → value."})
+        if self.category_id:
+            definitions = {
+                d.code: d
+                for d in AttributeDefinition.objects.filter(
+                    category__in=self.category.ancestors_and_self()
+                )
+            }
+            errors = []
+            for code, value in self.attributes.items():
+                definition = definitions.get(code)
+                if definition is None:
+                    errors.append(f"Unknown attribute {code!r} for category {self.category}.")
+                    continue
+                try:
+                    definition.validate_value(value)
+                except ValidationError as exc:
+                    errors.extend(exc.messages)
+            if errors:
+                raise ValidationError({"attributes": errors})
+
+
+class ProductImage(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    url = models.CharField(max_length=500, help_text="Absolute URL or a path under the static/media root.")
+    alt = models.CharField(max_length=200, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.alt or self.url
+
+
+class Review(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending moderation"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="reviews")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews")
+    rating = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    title = models.CharField(max_length=REVIEW_TITLE_MAX)
+    body = models.TextField(max_length=REVIEW_BODY_MAX)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        unique_together = [("product", "author")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}★ {self.title}"
