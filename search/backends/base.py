@@ -70,5 +70,14 @@ class SearchBackend(ABC):
     @abstractmethod
     def drop_index(self, concrete: str) -> None: ...
 
+    def load(self, concrete: str, batches: Iterable[list[dict]], progress=None) -> None:
+        """Bulk-load a new concrete index (not yet current) from batches of documents."""
+        for batch in batches:
+            rejected = self.index_documents(batch, index=concrete)
+            if rejected:
+                raise ValueError(f"{len(rejected)} documents rejected, e.g. {rejected[0]}")
+            if progress:
+                progress(len(batch))
+
     def refresh(self) -> None:
         """Make recent writes visible to searches (no-op where commits do that)."""

@@ -1,0 +1,24 @@
+import logging
+
+from celery import shared_task
+
+from search.backends import SearchUnavailable
+
+from . import sync
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def drain_outbox(self) -> int:
+    """Drain the outbox; while the engine is down, retry with exponential back-off
+    (the beat schedule drains too, so nothing depends on this task surviving)."""
+    try:
+        return sync.drain_outbox()
+    except SearchUnavailable as exc:
+        if self.request.is_eager:
+            logger.warning("search engine unavailable; changes stay in the outbox: %s", exc)
+            return 0
+        countdown = min(300, 2 ** min(self.request.retries, 8))
+        logger.warning("search engine unavailable, retrying in %ss: %s", countdown, exc)
+        raise self.retry(exc=exc, countdown=countdown) from exc

@@ -1,0 +1,284 @@
+"""The embedded engine: tantivy, on disk, in-process.
+
+Layout under ``PATH/<alias>/``: one directory per concrete index and a
+``CURRENT`` file naming the live one, replaced atomically by a switch. One
+process writes at a time (tantivy's lock): writers are opened per batch and
+released at once, so the storefront and a command in another shell share the
+index; readers reload when the index's meta file changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import tantivy
+
+from search.facets import aggregation_plan, filters_without, price_range_agg, price_ranges, request_filters
+from search.request import SearchHit, SearchRequest
+from search.text import highlight, query_words, stem_analyzer
+
+from . import tantivy_compiler as compiler
+from .base import RejectedDocument, SearchBackend, SearchUnavailable
+
+WRITER_HEAP = 64_000_000
+WRITER_WAIT_SECONDS = 15.0
+DISPLAY_FIELDS = ("id", "name", "slug", "sku", "brand", "price", "currency", "compare_at_price", "in_stock",
+                  "rating", "rating_count", "image_url")
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_integer_field("id", stored=True, indexed=True, fast=True)
+    for name in ("name", "brand", "category_text", "description"):
+        sb.add_text_field(name, tokenizer_name="en_fold")
+    for name in ("sku_lower", "brand_slug", "category_paths", "attrs"):
+        sb.add_text_field(name, fast=True, tokenizer_name="raw")
+    sb.add_float_field("price", indexed=True, fast=True)
+    sb.add_float_field("rating", indexed=True, fast=True)
+    sb.add_boolean_field("in_stock", indexed=True, fast=True)
+    sb.add_integer_field("popularity", indexed=True, fast=True)
+    sb.add_integer_field("rating_count", fast=True)
+    sb.add_date_field("created_at", indexed=True, fast=True)
+    sb.add_integer_field("version", fast=True)
+    for name in compiler.SORT_FIELDS.values():
+        sb.add_integer_field(name[0], fast=True)
+    sb.add_bytes_field("display", stored=True)
+    return sb.build()
+
+
+def to_tantivy(doc: dict) -> tantivy.Document:
+    d = tantivy.Document()
+    d.add_integer("id", doc["id"])
+    for name in ("name", "brand", "category_text", "description", "sku_lower", "brand_slug"):
+        d.add_text(name, doc[name])
+    for path in doc["category_paths"]:
+        d.add_text("category_paths", path)
+    for term in doc["attrs"]:
+        d.add_text("attrs", term)
+    d.add_float("price", doc["price"])
+    d.add_float("rating", doc["rating"])
+    d.add_boolean("in_stock", doc["in_stock"])
+    d.add_integer("popularity", doc["popularity"])
+    d.add_integer("rating_count", doc["rating_count"])
+    created = doc["created_at"]
+    d.add_date("created_at", datetime.fromisoformat(created) if isinstance(created, str) else created)
+    d.add_integer("version", doc["version"])
+    for field, _ in compiler.SORT_FIELDS.values():
+        d.add_integer(field, doc[field])
+    display = {k: doc[k] for k in DISPLAY_FIELDS}
+    d.add_bytes("display", json.dumps(display, separators=(",", ":")).encode())
+    return d
+
+
+class TantivyBackend(SearchBackend):
+    def __init__(self, config: dict) -> None:
+        super().__init__(config)
+        self.root = Path(config["PATH"]) / self.alias
+        self.schema = build_schema()
+        self._lock = threading.Lock()
+        self._open: dict[str, tuple[tantivy.Index, float]] = {}
+
+    # --- locations ---------------------------------------------------------
+    @property
+    def pointer(self) -> Path:
+        return self.root / "CURRENT"
+
+    def current_index(self) -> str | None:
+        try:
+            return self.pointer.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _index(self, name: str | None = None) -> tantivy.Index:
+        name = name or self.current_index()
+        if name is None:
+            raise SearchUnavailable(f"no search index yet under {self.root}: run `manage.py reindex`")
+        path = self.root / name
+        try:
+            meta_mtime = (path / "meta.json").stat().st_mtime
+        except FileNotFoundError:
+            raise SearchUnavailable(f"search index {path} is missing: run `manage.py reindex`") from None
+        with self._lock:
+            cached = self._open.get(name)
+            if cached is None:
+                index = self._index_at(name)
+                self._open[name] = (index, meta_mtime)
+                return index
+            index, seen = cached
+            if meta_mtime != seen:
+                index.reload()  # another process (or writer) committed
+                self._open[name] = (index, meta_mtime)
+            return index
+
+    @contextmanager
+    def _writer(self, name: str | None = None):
+        index = self._index(name)
+        deadline = time.monotonic() + WRITER_WAIT_SECONDS
+        while True:
+            try:
+                writer = index.writer(WRITER_HEAP, 1)
+                break
+            except ValueError as exc:  # LockBusy: another process is writing
+                if time.monotonic() > deadline:
+                    raise SearchUnavailable(f"the search index is locked by another writer: {exc}") from exc
+                time.sleep(0.05)
+        try:
+            yield writer
+            writer.commit()
+            writer.wait_merging_threads()  # also releases the lock
+        except BaseException:
+            writer.rollback()
+            del writer
+            raise
+
+    # --- interface ---------------------------------------------------------
+    def ping(self) -> None:
+        self._index()
+
+    def ensure_index(self) -> None:
+        if self.current_index() is None:
+            self.switch(self.create_index())
+
+    def index_documents(self, documents: list[dict], index: str | None = None) -> list[RejectedDocument]:
+        rejected = []
+        with self._writer(index) as writer:
+            for doc in documents:
+                writer.delete_documents_by_term("id", doc["id"])
+                try:
+                    writer.add_document(to_tantivy(doc))
+                except (ValueError, TypeError, KeyError) as exc:
+                    rejected.append(RejectedDocument(doc.get("id", 0), str(exc)[:500]))
+        return rejected
+
+    def load(self, concrete: str, batches, progress=None) -> None:
+        # One writer and one commit for the whole build: the new index is private until switched.
+        index = self._index_at(concrete)
+        writer = index.writer(256_000_000, 2)
+        try:
+            for batch in batches:
+                for doc in batch:
+                    writer.add_document(to_tantivy(doc))
+                if progress:
+                    progress(len(batch))
+            writer.commit()
+            writer.wait_merging_threads()
+        except BaseException:
+            writer.rollback()
+            raise
+
+    def _index_at(self, name: str) -> tantivy.Index:
+        index = tantivy.Index(self.schema, path=str(self.root / name), reuse=True)
+        index.register_tokenizer("en_fold", stem_analyzer())
+        return index
+
+    def delete_documents(self, ids: Iterable[int], index: str | None = None) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        with self._writer(index) as writer:
+            for pid in ids:
+                writer.delete_documents_by_term("id", pid)
+
+    def count(self) -> int:
+        return self._index().searcher().num_docs
+
+    def get_document(self, product_id: int) -> dict | None:
+        searcher = self._index().searcher()
+        result = searcher.search(tantivy.Query.term_query(self.schema, "id", product_id), 1)
+        if not result.hits:
+            return None
+        return json.loads(bytes(searcher.doc(result.hits[0][1])["display"][0]))
+
+    def iter_versions(self) -> Iterator[tuple[int, int]]:
+        searcher = self._index().searcher()
+        total = searcher.num_docs
+        if not total:
+            return
+        hits = searcher.search(tantivy.Query.all_query(), total, count=False).hits
+        addresses = [address for _, address in hits]
+        ids = searcher.fast_field_values("id", addresses)
+        versions = searcher.fast_field_values("version", addresses)
+        yield from zip(ids, versions)
+
+    def create_index(self) -> str:
+        name = f"{self.alias}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 10**9:09d}"
+        path = self.root / name
+        path.mkdir(parents=True)
+        tantivy.Index(self.schema, path=str(path), reuse=False)
+        return name
+
+    def switch(self, concrete: str) -> str | None:
+        previous = self.current_index()
+        tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(concrete)
+        os.replace(tmp, self.pointer)  # atomic: readers see the old or the new name
+        return previous
+
+    def drop_index(self, concrete: str) -> None:
+        with self._lock:
+            self._open.pop(concrete, None)
+        shutil.rmtree(self.root / concrete, ignore_errors=True)
+
+    def list_indices(self) -> list[str]:
+        if not self.root.exists():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir())
+
+    # --- search ------------------------------------------------------------
+    def search(self, req: SearchRequest):
+        from search.results import assemble_result
+
+        index = self._index()
+        searcher = index.searcher()
+        main = compiler.text_query(self.schema, req.text) if req.text else None
+        filters = request_filters(req)
+        query = compiler.combine(self.schema, main, filters)
+        sort = compiler.sort_for(req)
+        if sort:
+            result = searcher.search(query, req.page_size, count=True, order_by_field=sort[0],
+                                     offset=req.offset, order=sort[1])
+        else:
+            result = searcher.search(query, req.page_size, count=True, offset=req.offset)
+        words = query_words(req.text)
+        hits = []
+        for score, address in result.hits:
+            display = json.loads(bytes(searcher.doc(address)["display"][0]))
+            hits.append(_hit(display, words, float(score) if not sort else 0.0))
+        raw_facets = self._aggregate(searcher, main, filters, req) if req.with_facets else {}
+        return assemble_result(req, result.count, hits, raw_facets)
+
+    def _aggregate(self, searcher, main, filters, req: SearchRequest) -> dict:
+        # Groups that end up with the same filters share one aggregation run.
+        runs: dict[tuple, dict] = {}
+        for group, aggs in aggregation_plan(req):
+            remaining = filters_without(filters, group)
+            runs.setdefault(tuple(remaining), {}).update(aggs)
+        raw: dict = {}
+        for remaining, aggs in runs.items():
+            raw.update(searcher.aggregate(compiler.combine(self.schema, main, list(remaining)), aggs))
+        stats = raw.get("price") or {}
+        if stats.get("count"):
+            bounds = price_ranges(stats["min"], stats["max"])
+            price_filters = filters_without(filters, "price")
+            raw.update(searcher.aggregate(compiler.combine(self.schema, main, price_filters), price_range_agg(bounds)))
+        return raw
+
+
+def _hit(display: dict, words: list[str], score: float) -> SearchHit:
+    compare = display.get("compare_at_price")
+    return SearchHit(
+        id=display["id"], name=display["name"], slug=display["slug"], sku=display["sku"], brand=display["brand"],
+        price=Decimal(str(display["price"])).quantize(Decimal("0.01")), currency=display["currency"],
+        compare_at_price=Decimal(str(compare)).quantize(Decimal("0.01")) if compare is not None else None,
+        in_stock=display["in_stock"], rating=display["rating"], rating_count=display["rating_count"],
+        image_url=display["image_url"], highlighted_name=highlight(display["name"], words), score=score,
+    )

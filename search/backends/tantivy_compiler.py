@@ -1,0 +1,93 @@
+"""Compile a SearchRequest into tantivy queries, sort and aggregations."""
+
+from __future__ import annotations
+
+import re
+
+import tantivy
+
+from search.facets import Filter
+from search.request import SearchRequest
+from search.text import fuzziness, query_words, stem
+
+# Field weights: name above brand and category above description.
+TEXT_FIELDS = {"name": 3.0, "brand": 2.0, "category_text": 2.0, "description": 1.0}
+FUZZY_FIELDS = {"name": 1.5, "brand": 1.0}
+PHRASE_BOOST = 3.0
+SKU_EXACT_BOOST = 100.0
+SKU_PREFIX_BOOST = 20.0
+IN_STOCK_BOOST = 0.5
+POPULAR_BOOST = 0.3
+POPULAR_SALES = 100
+
+Occur = tantivy.Occur
+Q = tantivy.Query
+
+SORT_FIELDS = {
+    "price_asc": ("sort_price_asc", tantivy.Order.Asc),
+    "price_desc": ("sort_price_desc", tantivy.Order.Desc),
+    "newest": ("sort_newest", tantivy.Order.Desc),
+    "rating": ("sort_rating", tantivy.Order.Desc),
+    "bestselling": ("sort_bestselling", tantivy.Order.Desc),
+}
+
+
+def text_query(schema: tantivy.Schema, text: str) -> tantivy.Query | None:
+    words = query_words(text)
+    lowered = text.strip().lower()
+    alternatives: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    if words:
+        per_word = []
+        for word in words:
+            stemmed = stem(word)
+            clauses = [(Occur.Should, Q.boost_query(Q.term_query(schema, f, stemmed), w)) for f, w in TEXT_FIELDS.items()]
+            distance = fuzziness(word)
+            if distance:
+                clauses += [
+                    (Occur.Should, Q.boost_query(Q.fuzzy_term_query(schema, f, stemmed, distance=distance), w))
+                    for f, w in FUZZY_FIELDS.items()
+                ]
+            per_word.append((Occur.Must, Q.boolean_query(clauses)))
+        alternatives.append((Occur.Should, Q.boolean_query(per_word)))
+    if lowered:
+        alternatives.append((Occur.Should, Q.boost_query(Q.term_query(schema, "sku_lower", lowered), SKU_EXACT_BOOST)))
+        if len(lowered) >= 3:
+            prefix = Q.regex_query(schema, "sku_lower", re.escape(lowered) + ".*")
+            alternatives.append((Occur.Should, Q.boost_query(Q.const_score_query(prefix, 1.0), SKU_PREFIX_BOOST)))
+        if lowered.isdigit() and len(lowered) < 12:
+            alternatives.append((Occur.Should, Q.boost_query(Q.term_query(schema, "id", int(lowered)), SKU_EXACT_BOOST)))
+    if not alternatives:
+        return None
+    match = Q.boolean_query(alternatives)
+    boosts = [(Occur.Must, match)]
+    if len(words) >= 2:
+        phrase = Q.phrase_query(schema, "name", [stem(w) for w in words], slop=2)
+        boosts.append((Occur.Should, Q.boost_query(phrase, PHRASE_BOOST)))
+    boosts.append((Occur.Should, Q.const_score_query(Q.term_query(schema, "in_stock", True), IN_STOCK_BOOST)))
+    popular = Q.range_query(schema, "popularity", tantivy.FieldType.Integer, lower_bound=POPULAR_SALES)
+    boosts.append((Occur.Should, Q.const_score_query(popular, POPULAR_BOOST)))
+    return Q.boolean_query(boosts)
+
+
+def filter_query(schema: tantivy.Schema, f: Filter) -> tantivy.Query:
+    if f.kind == "term":
+        return Q.term_query(schema, f.field, f.values[0])
+    if f.kind == "terms":
+        return Q.term_set_query(schema, f.field, list(f.values))
+    if f.kind == "range":
+        return Q.range_query(schema, f.field, tantivy.FieldType.Float, lower_bound=f.gte, upper_bound=f.lte)
+    raise ValueError(f"unknown filter kind {f.kind}")
+
+
+def combine(schema: tantivy.Schema, main: tantivy.Query | None, filters: list[Filter]) -> tantivy.Query:
+    clauses = [(Occur.Must, main if main is not None else Q.all_query())]
+    # Filters must not change scores: constant zero.
+    clauses += [(Occur.Must, Q.const_score_query(filter_query(schema, f), 0.0)) for f in filters]
+    return Q.boolean_query(clauses) if len(clauses) > 1 else clauses[0][1]
+
+
+def sort_for(req: SearchRequest) -> tuple[str, tantivy.Order] | None:
+    sort = req.sort
+    if sort == "relevance" and not req.text:
+        sort = "bestselling"  # nothing to rank by: show what sells
+    return SORT_FIELDS.get(sort)

@@ -1,0 +1,76 @@
+"""Query text analysis shared by both compilers and the highlighter.
+
+Both engines receive the same list of words, so they match the same way: the
+Elasticsearch compiler sends the words (ES stems them with the index's
+analyzer), the tantivy compiler stems them with the same chain as its index.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+import tantivy
+
+MAX_QUERY_WORDS = 12
+WORD_MAX_CHARS = 40
+
+
+@lru_cache(maxsize=1)
+def word_analyzer() -> tantivy.TextAnalyzer:
+    """Split and normalise (lowercase, ASCII folding), without stemming."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(WORD_MAX_CHARS))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .build()
+    )
+
+
+@lru_cache(maxsize=1)
+def stem_analyzer() -> tantivy.TextAnalyzer:
+    """The analyzer of the tantivy text fields: the word chain plus English stemming."""
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(WORD_MAX_CHARS))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def query_words(text: str) -> list[str]:
+    return word_analyzer().analyze(text)[:MAX_QUERY_WORDS]
+
+
+def stem(word: str) -> str:
+    stems = stem_analyzer().analyze(word)
+    return stems[0] if stems else word
+
+
+def fuzziness(word: str) -> int:
+    """Elasticsearch's AUTO: exact up to 2 characters, 1 edit up to 5, 2 beyond."""
+    return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def highlight(name: str, words: list[str]) -> str:
+    """The escaped name with the words matching the query wrapped in <mark>."""
+    stems = {stem(w) for w in words}
+    if not stems:
+        return html.escape(name)
+    out, last = [], 0
+    for m in _WORD.finditer(name):
+        out.append(html.escape(name[last:m.start()]))
+        token = m.group(0)
+        analyzed = stem_analyzer().analyze(token)
+        escaped = html.escape(token)
+        out.append(f"<mark>{escaped}</mark>" if analyzed and analyzed[0] in stems else escaped)
+        last = m.end()
+    out.append(html.escape(name[last:]))
+    return "".join(out)
