@@ -15,7 +15,9 @@ from django.db.models import Prefetch
 from store.models import Category, Product, ProductImage
 
 DESCRIPTION_INDEX_CHARS = 5000
-ID_SPACE = 10**8  # product ids must stay below this for the composite sort keys
+ID_SPACE = 10**7  # product ids must stay below this for the composite sort keys
+# Keys stay below 2**53 so that engines holding numbers as doubles sort them exactly.
+EPOCH = 1577836800  # 2020-01-01: "newest" counts seconds from here
 
 
 def _tie(product_id: int) -> int:
@@ -24,16 +26,17 @@ def _tie(product_id: int) -> int:
 
 
 def sort_keys(p: Product) -> dict[str, int]:
-    cents = min(int(p.price * 100), 10**10 - 1)
+    cents = min(int(p.price * 100), 10**8 - 1)
     rating100 = int(Decimal(p.rating_average) * 100)
+    seconds = max(0, int(p.created_at.timestamp()) - EPOCH)
     return {
         # ascending price, then ascending id: sorted ascending
         "sort_price_asc": cents * ID_SPACE + (p.pk % ID_SPACE),
         # the rest sort descending, with the id tie-break inverted
         "sort_price_desc": cents * ID_SPACE + _tie(p.pk),
-        "sort_newest": int(p.created_at.timestamp()) * ID_SPACE + _tie(p.pk),
-        "sort_rating": rating100 * 10**15 + min(p.rating_count, 10**7 - 1) * ID_SPACE + _tie(p.pk),
-        "sort_bestselling": min(p.sales_count, 10**9) * ID_SPACE + _tie(p.pk),
+        "sort_newest": seconds * ID_SPACE + _tie(p.pk),
+        "sort_rating": rating100 * 10**13 + min(p.rating_count, 10**6 - 1) * ID_SPACE + _tie(p.pk),
+        "sort_bestselling": min(p.sales_count, 10**8) * ID_SPACE + _tie(p.pk),
     }
 
 

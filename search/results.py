@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.core.cache import cache
 
 from search.facets import build_facets
 from search.request import SearchHit, SearchRequest, SearchResult
+from search.text import highlight
 from store.models import AttributeDefinition, Brand, Category
 
 LABELS_CACHE_SECONDS = 60
@@ -34,3 +37,19 @@ def attribute_labels(category_path: str | None) -> dict[str, str]:
 def assemble_result(req: SearchRequest, total: int, hits: list[SearchHit], raw_facets: dict) -> SearchResult:
     facets = build_facets(req, raw_facets, _labels(), attribute_labels(req.category)) if req.with_facets else []
     return SearchResult(request=req, total=total, hits=hits, facets=facets)
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def make_hit(display: dict, words: list[str], score: float) -> SearchHit:
+    """A listing hit from the indexed display fields (the same on both engines)."""
+    compare = display.get("compare_at_price")
+    return SearchHit(
+        id=int(display["id"]), name=display["name"], slug=display["slug"], sku=display["sku"],
+        brand=display["brand"], price=_money(display["price"]), currency=display["currency"],
+        compare_at_price=_money(compare) if compare is not None else None, in_stock=bool(display["in_stock"]),
+        rating=float(display["rating"]), rating_count=int(display["rating_count"]),
+        image_url=display.get("image_url", ""), highlighted_name=highlight(display["name"], words), score=score,
+    )

@@ -17,14 +17,14 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 import tantivy
 
 from search.facets import aggregation_plan, filters_without, price_range_agg, price_ranges, request_filters
-from search.request import SearchHit, SearchRequest
-from search.text import highlight, query_words, stem_analyzer
+from search.request import SearchRequest
+from search.results import make_hit
+from search.text import query_words, stem_analyzer
 
 from . import tantivy_compiler as compiler
 from .base import RejectedDocument, SearchBackend, SearchUnavailable
@@ -252,7 +252,7 @@ class TantivyBackend(SearchBackend):
         hits = []
         for score, address in result.hits:
             display = json.loads(bytes(searcher.doc(address)["display"][0]))
-            hits.append(_hit(display, words, float(score) if not sort else 0.0))
+            hits.append(make_hit(display, words, float(score) if not sort else 0.0))
         raw_facets = self._aggregate(searcher, main, filters, req) if req.with_facets else {}
         return assemble_result(req, result.count, hits, raw_facets)
 
@@ -272,13 +272,3 @@ class TantivyBackend(SearchBackend):
             raw.update(searcher.aggregate(compiler.combine(self.schema, main, price_filters), price_range_agg(bounds)))
         return raw
 
-
-def _hit(display: dict, words: list[str], score: float) -> SearchHit:
-    compare = display.get("compare_at_price")
-    return SearchHit(
-        id=display["id"], name=display["name"], slug=display["slug"], sku=display["sku"], brand=display["brand"],
-        price=Decimal(str(display["price"])).quantize(Decimal("0.01")), currency=display["currency"],
-        compare_at_price=Decimal(str(compare)).quantize(Decimal("0.01")) if compare is not None else None,
-        in_stock=display["in_stock"], rating=display["rating"], rating_count=display["rating_count"],
-        image_url=display["image_url"], highlighted_name=highlight(display["name"], words), score=score,
-    )

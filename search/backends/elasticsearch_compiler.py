@@ -1,0 +1,114 @@
+"""Compile a SearchRequest into an Elasticsearch request body."""
+
+from __future__ import annotations
+
+from search.facets import Filter, aggregation_plan, filters_without, price_range_agg
+from search.request import SearchRequest
+from search.text import fuzziness, query_words
+
+from .tantivy_compiler import (
+    FUZZY_FIELDS,
+    IN_STOCK_BOOST,
+    PHRASE_BOOST,
+    POPULAR_BOOST,
+    POPULAR_SALES,
+    SKU_EXACT_BOOST,
+    SKU_PREFIX_BOOST,
+    TEXT_FIELDS,
+)
+
+SORT_FIELDS = {
+    "price_asc": [{"sort_price_asc": "asc"}],
+    "price_desc": [{"sort_price_desc": "desc"}],
+    "newest": [{"sort_newest": "desc"}],
+    "rating": [{"sort_rating": "desc"}],
+    "bestselling": [{"sort_bestselling": "desc"}],
+}
+
+
+def text_query(text: str) -> dict | None:
+    words = query_words(text)
+    lowered = text.strip().lower()
+    alternatives: list[dict] = []
+    if words:
+        per_word = []
+        for word in words:
+            clauses = [{"match": {f: {"query": word, "boost": w}}} for f, w in TEXT_FIELDS.items()]
+            distance = fuzziness(word)
+            if distance:
+                clauses += [
+                    {"match": {f: {"query": word, "boost": w, "fuzziness": distance}}} for f, w in FUZZY_FIELDS.items()
+                ]
+            per_word.append({"bool": {"should": clauses, "minimum_should_match": 1}})
+        alternatives.append({"bool": {"must": per_word}})
+    if lowered:
+        alternatives.append({"term": {"sku_lower": {"value": lowered, "boost": SKU_EXACT_BOOST}}})
+        if len(lowered) >= 3:
+            alternatives.append({"constant_score": {"filter": {"prefix": {"sku_lower": lowered}},
+                                                    "boost": SKU_PREFIX_BOOST}})
+        if lowered.isdigit() and len(lowered) < 12:
+            alternatives.append({"term": {"id": {"value": int(lowered), "boost": SKU_EXACT_BOOST}}})
+    if not alternatives:
+        return None
+    should: list[dict] = []
+    if len(words) >= 2:
+        should.append({"match_phrase": {"name": {"query": " ".join(words), "slop": 2, "boost": PHRASE_BOOST}}})
+    should.append({"constant_score": {"filter": {"term": {"in_stock": True}}, "boost": IN_STOCK_BOOST}})
+    should.append({"constant_score": {"filter": {"range": {"popularity": {"gte": POPULAR_SALES}}},
+                                      "boost": POPULAR_BOOST}})
+    return {"bool": {"must": [{"bool": {"should": alternatives, "minimum_should_match": 1}}], "should": should}}
+
+
+def filter_clause(f: Filter) -> dict:
+    if f.kind == "term":
+        return {"term": {f.field: f.values[0]}}
+    if f.kind == "terms":
+        return {"terms": {f.field: list(f.values)}}
+    if f.kind == "range":
+        bounds = {k: v for k, v in (("gte", f.gte), ("lte", f.lte)) if v is not None}
+        return {"range": {f.field: bounds}}
+    raise ValueError(f"unknown filter kind {f.kind}")
+
+
+def bool_filter(filters: list[Filter]) -> dict:
+    return {"bool": {"filter": [filter_clause(f) for f in filters]}}
+
+
+def search_body(req: SearchRequest, filters: list[Filter]) -> dict:
+    """Hits under every filter (post_filter); each facet under every filter but its own."""
+    main = text_query(req.text) if req.text else None
+    body: dict = {
+        "query": main or {"match_all": {}},
+        "from": req.offset,
+        "size": req.page_size,
+        "track_total_hits": True,
+        "_source": ["id", "name", "slug", "sku", "brand", "price", "currency", "compare_at_price", "in_stock",
+                    "rating", "rating_count", "image_url"],
+    }
+    if filters:
+        body["post_filter"] = bool_filter(filters)
+    sort = req.sort if (req.sort != "relevance" or req.text) else "bestselling"
+    body["sort"] = SORT_FIELDS.get(sort, ["_score", {"id": "asc"}])
+    if req.with_facets:
+        body["aggs"] = {
+            f"group{i}": {"filter": bool_filter(filters_without(filters, group)), "aggs": aggs}
+            for i, (group, aggs) in enumerate(aggregation_plan(req))
+        }
+    return body
+
+
+def price_ranges_body(req: SearchRequest, filters: list[Filter], bounds) -> dict:
+    main = text_query(req.text) if req.text else None
+    return {
+        "query": main or {"match_all": {}},
+        "size": 0,
+        "aggs": {"group": {"filter": bool_filter(filters_without(filters, "price")), "aggs": price_range_agg(bounds)}},
+    }
+
+
+def unwrap_aggregations(aggregations: dict) -> dict:
+    """Flatten our filter-wrapped groups back to facet name → aggregation result."""
+    raw: dict = {}
+    for group in aggregations.values():
+        raw.update({k: v for k, v in group.items() if isinstance(v, dict)})
+    return raw

@@ -1,0 +1,184 @@
+"""One behaviour suite, run against each engine (tantivy and Elasticsearch via osmem)."""
+
+from decimal import Decimal
+
+import pytest
+
+from search.request import MAX_RESULT_WINDOW, InvalidSearchRequest, SearchRequest
+from search.services import search_products
+from store.models import Product
+from tests.catalog import build_catalog
+from tests.conftest import sync_index
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalog(search_backend):
+    catalog = build_catalog()
+    sync_index()
+    return catalog
+
+
+def names(result) -> list[str]:
+    return [h.name for h in result.hits]
+
+
+def search(**kwargs):
+    return search_products(SearchRequest(page_size=50, **kwargs))
+
+
+def test_index_holds_exactly_the_visible_products(catalog, search_backend):
+    assert search_backend.count() == Product.objects.visible().count() == 14
+    assert search_backend.get_document(catalog.products["hidden"].pk) is None
+    doc = search_backend.get_document(catalog.products["crew"].pk)
+    assert doc["name"] == "Organic Cotton Crew Neck T-Shirt"
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ("crew neck t-shirt", "crew"),
+    ("merino sweater", "merino"),
+    ("noise cancelling headphones", "anc"),
+    ("headphnes wireless", "anc"),  # typo
+    ("sweter merino", "merino"),  # typo
+    ("SNX-HP-4001", "anc"),  # exact SKU
+    ("snx-ph", "phone"),  # SKU prefix
+    ("cafe creme", "cafe"),  # accents folded
+    ("running shoes", "runner"),  # stemming
+])
+def test_relevance_puts_the_intended_product_first(catalog, text, first):
+    result = search(text=text)
+    assert result.hits, f"no result for {text!r}"
+    assert result.hits[0].id == catalog.products[first].pk, names(result)
+
+
+def test_name_matches_rank_above_description_only_matches(catalog):
+    result = search(text="sonix")
+    # every Sonix product matches on brand; an Acme product mentions nothing of Sonix
+    assert {h.brand for h in result.hits} == {"Sonix"}
+
+
+def test_highlight_marks_matches_and_escapes(catalog):
+    result = search(text="merino")
+    assert result.hits[0].highlighted_name == "<mark>Merino</mark> Wool Sweater"
+
+
+def test_inactive_products_are_never_found(catalog):
+    assert "Discontinued Crew Neck T-Shirt" not in names(search(text="crew neck"))
+
+
+@pytest.mark.parametrize("sort", ["price_asc", "price_desc", "newest", "rating", "bestselling"])
+def test_field_sorts_match_the_database_order(catalog, sort):
+    result = search(sort=sort)
+    visible = list(Product.objects.visible())
+    keys = {
+        "price_asc": lambda p: (p.price, p.pk),
+        "price_desc": lambda p: (-p.price, p.pk),
+        "newest": lambda p: (-int(p.created_at.timestamp()), p.pk),
+        "rating": lambda p: (-p.rating_average, -p.rating_count, p.pk),
+        "bestselling": lambda p: (-p.sales_count, p.pk),
+    }
+    assert [h.id for h in result.hits] == [p.pk for p in sorted(visible, key=keys[sort])]
+
+
+def test_category_filter_includes_the_subtree(catalog):
+    result = search(category="clothing/tops")
+    assert result.total == 7
+    assert {h.id for h in result.hits} == {
+        p.pk for p in Product.objects.visible().filter(category__slug_path__startswith="clothing/tops")
+    }
+
+
+def facet(result, name):
+    return {v.value: v for v in next(f for f in result.facets if f.name == name).values}
+
+
+def db_count(**filters) -> int:
+    qs = Product.objects.visible()
+    return qs.filter(**filters).count()
+
+
+def test_brand_facet_is_disjunctive_and_counts_match_the_database(catalog):
+    result = search(category="clothing", brands=("acme",))
+    brands = facet(result, "brand")
+    # picking Acme does not shrink the other brands' counts within Clothing
+    for slug in ("acme", "zephyr", "nordic"):
+        assert brands[slug].count == db_count(category__slug_path__startswith="clothing", brand__slug=slug)
+    assert brands["acme"].selected and not brands["zephyr"].selected
+    # and each count is what picking it adds
+    both = search(category="clothing", brands=("acme", "zephyr"))
+    assert both.total == brands["acme"].count + brands["zephyr"].count
+
+
+@pytest.mark.parametrize("selection", [
+    {"brands": ("acme",)},
+    {"brands": ("zephyr", "nordic"), "in_stock": True},
+    {"attributes": (("color", ("Black",)),), "price_max": Decimal("100")},
+    {"rating_min": 4, "attributes": (("size", ("M", "L")),)},
+])
+def test_every_facet_count_equals_the_results_of_picking_it(catalog, selection):
+    base = dict(category="clothing", **selection)
+    result = search(**base)
+    for name, values in ((f.name, f.values) for f in result.facets):
+        for value in values:
+            if value.selected or name in ("category", "price"):
+                continue
+            picked = dict(base)
+            if name == "brand":
+                picked["brands"] = tuple(sorted({*base.get("brands", ()), value.value}))
+            elif name == "rating":
+                picked["rating_min"] = int(value.value)
+            elif name == "availability":
+                picked["in_stock"] = True
+            elif name.startswith("attr_"):
+                code = name[5:]
+                attrs = dict(base.get("attributes", ()))
+                attrs[code] = tuple(sorted({*attrs.get(code, ()), value.value}))
+                picked["attributes"] = tuple(sorted(attrs.items()))
+            own_selected = (
+                (name == "brand" and base.get("brands"))
+                or (name.startswith("attr_") and name[5:] in dict(base.get("attributes", ())))
+            )
+            expected = search(**picked).total
+            if own_selected:
+                # multi-select: the count is what this value adds to the selection
+                expected -= result.total
+            assert value.count == expected, (name, value.value)
+
+
+def test_attribute_facets_are_those_of_the_category(catalog):
+    result = search(category="clothing/tops")
+    assert {f.name for f in result.facets if f.name.startswith("attr_")} == {"attr_color", "attr_size"}
+    colors = facet(result, "attr_color")
+    assert colors["White"].count == db_count(category__slug_path__startswith="clothing/tops",
+                                             attributes__color="White")
+
+
+def test_category_facet_counts_each_level(catalog):
+    result = search(category="clothing")
+    cats = facet(result, "category")
+    assert cats["clothing"].selected and cats["clothing"].count == 9
+    assert cats["clothing/tops"].count == 7 and cats["clothing/shoes"].count == 2
+
+
+def test_price_and_rating_and_availability_filters(catalog):
+    result = search(price_min=Decimal("20"), price_max=Decimal("50"))
+    assert all(Decimal("20") <= h.price <= Decimal("50") for h in result.hits)
+    assert result.total == db_count(price__gte=20, price__lte=50)
+    assert search(rating_min=4).total == db_count(rating_average__gte=4)
+    assert search(in_stock=True).total == db_count(stock_quantity__gt=0)
+    ranges = facet(search(), "price")
+    assert sum(v.count for v in ranges.values()) == 14
+
+
+def test_pagination_pages_through_results(catalog):
+    page1 = search_products(SearchRequest(sort="price_asc", page=1, page_size=5))
+    page3 = search_products(SearchRequest(sort="price_asc", page=3, page_size=5))
+    assert page1.total == 14 and page1.num_pages == 3
+    assert len(page3.hits) == 4
+    assert not {h.id for h in page1.hits} & {h.id for h in page3.hits}
+
+
+def test_requests_beyond_the_window_are_refused_with_a_message():
+    with pytest.raises(InvalidSearchRequest, match="first"):
+        SearchRequest(page=MAX_RESULT_WINDOW // 10 + 1, page_size=10)
