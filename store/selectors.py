@@ -1,6 +1,14 @@
 """Reads of the catalog (HackSoft style: selectors for reads)."""
 
-from .models import Category
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from search.request import SearchHit
+
+from .models import AttributeDefinition, Category, Product, ProductImage, Review
 
 
 def category_menu() -> list[dict]:
@@ -16,3 +24,100 @@ def category_menu() -> list[dict]:
         elif menu:
             menu[-1]["children"].append(node)
     return menu
+
+
+def product_card(product: Product) -> SearchHit:
+    """A DB product in the shape of a search hit, so one card template shows both.
+
+    Expects ``brand`` selected and ``images`` prefetched (see ``featured_products``)."""
+    images = list(product.images.all())
+    return SearchHit(
+        id=product.pk,
+        name=product.name,
+        slug=product.slug,
+        sku=product.sku,
+        brand=product.brand.name,
+        price=product.price,
+        currency=product.currency,
+        compare_at_price=product.compare_at_price,
+        in_stock=product.in_stock,
+        rating=float(product.rating_average),
+        rating_count=product.rating_count,
+        image_url=images[0].url if images else "",
+    )
+
+
+def featured_products(limit: int = 8) -> list[SearchHit]:
+    """Best sellers that a shopper can buy now: one query plus one for their images."""
+    products = (
+        Product.objects.visible()
+        .filter(stock_quantity__gt=0)
+        .select_related("brand")
+        .defer("description", "attributes")
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
+        .order_by("-sales_count", "-rating_average", "name", "id")[:limit]
+    )
+    return [product_card(p) for p in products]
+
+
+def product_for_page(slug: str) -> Product:
+    """The visible product with its brand, category and images, in two queries.
+
+    Raises ``Product.DoesNotExist`` for an unknown or hidden product."""
+    return (
+        Product.objects.visible()
+        .select_related("brand", "category")
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
+        .get(slug=slug)
+    )
+
+
+def approved_reviews(product: Product) -> QuerySet[Review]:
+    """What shoppers may read: approved reviews, newest first."""
+    return (
+        Review.objects.filter(product=product, status=Review.Status.APPROVED)
+        .select_related("author")
+        .order_by("-created_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class AttributeRow:
+    label: str
+    value: str
+
+
+def _display_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_display_value(v) for v in value)
+    return str(value)
+
+
+def attribute_rows(product: Product, categories: Sequence[Category]) -> list[AttributeRow]:
+    """The product's attributes as (label, value) rows, in one query.
+
+    Labels come from the attribute definitions of ``categories`` (the product's
+    category and its ancestors); the deepest definition of a code wins, and an
+    attribute nobody defined falls back to a label made from its code."""
+    attributes = product.attributes if isinstance(product.attributes, dict) else {}
+    if not attributes:
+        return []
+    depth = {c.pk: c.depth for c in categories}
+    definitions: dict[str, AttributeDefinition] = {}
+    for definition in sorted(
+        AttributeDefinition.objects.filter(category_id__in=depth, code__in=list(attributes)),
+        key=lambda d: depth[d.category_id],
+    ):
+        definitions[definition.code] = definition
+    defined = [code for code in attributes if code in definitions]
+    undefined = sorted(code for code in attributes if code not in definitions)
+    rows = []
+    for code in sorted(defined, key=lambda c: definitions[c].label.lower()) + undefined:
+        value = attributes[code]
+        if value is None or value == "" or value == []:
+            continue
+        label = definitions[code].label if code in definitions else code.replace("_", " ").capitalize()
+        rows.append(AttributeRow(label=label, value=_display_value(value)))
+    return rows

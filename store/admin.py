@@ -1,0 +1,249 @@
+"""The back office. Vendor isolation is enforced here, on the server: a user without
+``store.manage_all_products`` only ever gets querysets of their own vendors' products."""
+
+from typing import ClassVar
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.forms import ModelForm
+from django.http import HttpRequest
+from treebeard.admin import TreeAdmin
+from treebeard.forms import MoveNodeForm, movenodeform_factory
+
+from .models import AttributeDefinition, Brand, Category, Product, ProductImage, Review, Vendor
+from .services import refresh_rating
+
+MANAGE_ALL_PRODUCTS = "store.manage_all_products"
+
+
+def sees_all_products(request: HttpRequest) -> bool:
+    """Superusers and holders of manage_all_products work on every vendor's products."""
+    return request.user.has_perm(MANAGE_ALL_PRODUCTS)
+
+
+def own_vendor_ids(request: HttpRequest) -> frozenset[int]:
+    """The ids of the request user's vendors, read once per request."""
+    if not hasattr(request, "_own_vendor_ids"):
+        request._own_vendor_ids = frozenset(request.user.vendors.values_list("pk", flat=True))
+    return request._own_vendor_ids
+
+
+def may_touch_product(request: HttpRequest, product: Product | None) -> bool:
+    """Object-level check: ``None`` means "some product", which the model permission decides."""
+    if product is None or sees_all_products(request):
+        return True
+    return product.vendor_id in own_vendor_ids(request)
+
+
+# --- Catalog structure --------------------------------------------------------
+
+
+class CategoryForm(MoveNodeForm):
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        slug = cleaned.get("slug")
+        position = cleaned.get("treebeard_position") or ""
+        if slug:
+            # slug_path is unique but not editable, so ModelForm never validates it:
+            # compute where the node will land and report a clash instead of an IntegrityError.
+            ref = cleaned.get("treebeard_ref_node")
+            parent = (
+                ref if position.endswith("child") else (Category.objects.get_parent(ref) if ref else None)
+            )
+            slug_path = f"{parent.slug_path}/{slug}" if parent else slug
+            clash = Category.objects.filter(slug_path=slug_path)
+            if self.instance.pk:
+                clash = clash.exclude(pk=self.instance.pk)
+            if clash.exists():
+                self.add_error("slug", f"The category path “{slug_path}” is already taken.")
+        return cleaned
+
+
+@admin.register(Category)
+class CategoryAdmin(TreeAdmin):
+    form = movenodeform_factory(Category, form=CategoryForm)
+    list_display = ("name", "slug_path")
+    search_fields = ("name", "slug_path")
+    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"slug": ("name",)}
+    ordering = ("path",)  # tree order; also required by the autocomplete of products
+
+
+@admin.register(Brand)
+class BrandAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name", "slug")
+    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"slug": ("name",)}
+
+
+@admin.register(Vendor)
+class VendorAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("name", "slug")
+    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"slug": ("name",)}
+    filter_horizontal = ("users",)
+
+
+@admin.register(AttributeDefinition)
+class AttributeDefinitionAdmin(admin.ModelAdmin):
+    list_display = ("label", "code", "kind", "category")
+    list_filter = ("kind",)
+    list_select_related = ("category",)
+    search_fields = ("code", "label", "category__slug_path")
+    autocomplete_fields = ("category",)
+
+
+# --- Products -----------------------------------------------------------------
+
+
+class ProductImageInline(admin.TabularInline):
+    # Inline only (not registered on its own): an image is reachable only through a
+    # product, whose admin already applies the vendor isolation.
+    model = ProductImage
+    fields = ("url", "alt", "position")
+    extra = 1
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "sku",
+        "brand",
+        "category",
+        "price",
+        "stock_quantity",
+        "is_active",
+        "vendor",
+        "rating",
+    )
+    list_filter = (
+        "is_active",
+        # RelatedOnly: the choices come from get_queryset, so a vendor's filter
+        # sidebar does not list the other vendors (nor their brands and categories).
+        ("vendor", admin.RelatedOnlyFieldListFilter),
+        ("brand", admin.RelatedOnlyFieldListFilter),
+        ("category", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("name", "sku")
+    list_select_related = ("brand", "category", "vendor")
+    autocomplete_fields = ("brand", "category")
+    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"slug": ("name",)}
+    # Kept by refresh_rating and by checkout; an edit here would be overwritten or wrong.
+    readonly_fields = ("rating_average", "rating_count", "sales_count")
+    inlines = (ProductImageInline,)
+    actions = ("activate", "deactivate")
+    show_full_result_count = False  # spares a COUNT(*) over the whole catalog per page view
+
+    @admin.display(description="Rating", ordering="rating_average")
+    def rating(self, product: Product) -> str:
+        return f"{product.rating_average} ({product.rating_count})" if product.rating_count else "–"
+
+    # Isolation: everything below funnels through get_queryset or may_touch_product.
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
+        queryset = super().get_queryset(request)
+        if sees_all_products(request):
+            return queryset
+        # Changelist, change/delete/history views (get_object), actions and the
+        # autocomplete/raw-id lookups all start from this queryset.
+        return queryset.filter(vendor__in=own_vendor_ids(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A vendor user not attached to any vendor would have nobody to sell for.
+        return super().has_add_permission(request) and (
+            sees_all_products(request) or bool(own_vendor_ids(request))
+        )
+
+    def has_view_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        return super().has_view_permission(request, obj) and may_touch_product(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        return super().has_change_permission(request, obj) and may_touch_product(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and may_touch_product(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Product | None = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if not sees_all_products(request) and len(own_vendor_ids(request)) == 1:
+            fields += ("vendor",)  # nothing to choose: save_model sets it
+        return fields
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "vendor" and not sees_all_products(request):
+            kwargs["queryset"] = Vendor.objects.filter(pk__in=own_vendor_ids(request))
+            kwargs["required"] = True  # a vendor's product always belongs to one of its vendors
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Product, form: ModelForm, change: bool) -> None:
+        if not sees_all_products(request):
+            vendor_ids = own_vendor_ids(request)
+            # The form already limits the choice; this holds even for a forged POST.
+            if obj.vendor_id not in vendor_ids:
+                if len(vendor_ids) != 1:
+                    raise PermissionDenied
+                obj.vendor_id = next(iter(vendor_ids))
+        super().save_model(request, obj, form, change)
+
+    def _set_active(self, request: HttpRequest, queryset: QuerySet[Product], active: bool) -> None:
+        # ProductQuerySet.update() writes the outbox rows; skip rows already in that state.
+        count = queryset.exclude(is_active=active).update(is_active=active)
+        state = "activated" if active else "deactivated"
+        self.message_user(request, f"{count} product(s) {state}.", messages.SUCCESS)
+
+    @admin.action(description="Activate selected products", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        self._set_active(request, queryset, True)
+
+    @admin.action(description="Deactivate selected products", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+        self._set_active(request, queryset, False)
+
+
+# --- Reviews ------------------------------------------------------------------
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    list_display = ("title", "product", "author", "rating", "status", "created_at")
+    list_filter = ("status", "rating")
+    list_select_related = ("product", "author")
+    search_fields = ("title", "body", "product__name", "product__sku", "author__username")
+    raw_id_fields = ("product", "author")
+    date_hierarchy = "created_at"
+    actions = ("approve", "reject")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Review]:
+        queryset = super().get_queryset(request)
+        if sees_all_products(request):
+            return queryset
+        # Vendors read the reviews of their own products only.
+        return queryset.filter(product__vendor__in=own_vendor_ids(request))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Review | None = None) -> tuple[str, ...]:
+        if obj is None:
+            return tuple(super().get_readonly_fields(request, obj))
+        # Moderation decides the status; the customer's words and rating stay theirs.
+        return ("product", "author", "rating", "title", "body", "created_at")
+
+    def _moderate(self, request: HttpRequest, queryset: QuerySet[Review], status: str) -> None:
+        with transaction.atomic():
+            changing = queryset.exclude(status=status)
+            product_ids = set(changing.values_list("product_id", flat=True))
+            count = changing.update(status=status)
+            # QuerySet.update() sends no post_save, so the rating signal does not run:
+            # refresh each affected product once here.
+            for product_id in product_ids:
+                refresh_rating(product_id)
+        self.message_user(request, f"{count} review(s) marked {status}.", messages.SUCCESS)
+
+    @admin.action(description="Approve selected reviews", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
+        self._moderate(request, queryset, Review.Status.APPROVED)
+
+    @admin.action(description="Reject selected reviews", permissions=["change"])
+    def reject(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
+        self._moderate(request, queryset, Review.Status.REJECTED)
