@@ -12,9 +12,11 @@ from decimal import Decimal
 
 from django.db.models import Prefetch
 
+from search.text import query_words
 from store.models import Category, Product, ProductImage
 
 DESCRIPTION_INDEX_CHARS = 5000
+PREFIX_MAX_CHARS = 15
 ID_SPACE = 10**7  # product ids must stay below this for the composite sort keys
 # Keys stay below 2**53 so that engines holding numbers as doubles sort them exactly.
 EPOCH = 1577836800  # 2020-01-01: "newest" counts seconds from here
@@ -71,6 +73,7 @@ def product_document(p: Product, category_chain: list[Category]) -> dict:
         "popularity": p.sales_count,
         "created_at": p.created_at,
         "attrs": sorted(attribute_terms(p.attributes)),
+        "prefixes": word_prefixes(f"{p.name} {p.brand.name}"),
         "image_url": images[0].url if images else "",
         "vendor": p.vendor.slug if p.vendor_id else "",
         "version": version_stamp(p),
@@ -86,6 +89,18 @@ def attribute_terms(attributes: dict) -> Iterator[str]:
             if isinstance(v, bool):
                 v = "yes" if v else "no"
             yield f"{code}={v}"[:120]
+
+
+def word_prefixes(text: str) -> list[str]:
+    """Every 1–15 character prefix of every word, for as-you-type matching.
+
+    Computed here rather than by an engine's edge-ngram analyser so that both
+    engines hold exactly the same terms."""
+    prefixes = set()
+    for word in query_words(text):
+        for end in range(1, min(len(word), PREFIX_MAX_CHARS) + 1):
+            prefixes.add(word[:end])
+    return sorted(prefixes)
 
 
 def indexable_products():

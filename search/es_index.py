@@ -51,6 +51,7 @@ class ProductDocument(Document):
     popularity = fields.LongField()
     created_at = fields.DateField()
     attrs = fields.KeywordField()
+    prefixes = fields.KeywordField()
     image_url = fields.KeywordField(index=False)
     vendor = fields.KeywordField()
     version = fields.LongField()

@@ -57,6 +57,9 @@ def request_filters(req: SearchRequest) -> list[Filter]:
 def aggregation_plan(req: SearchRequest) -> list[tuple[str | None, dict]]:
     """(facet group, aggregations in ES syntax): each group's aggregations are
     computed under every filter except the group's own."""
+    if req.autocomplete:
+        return [(None, {"category": {"terms": {"field": "category_paths", "size": 8}},
+                        "brand": {"terms": {"field": "brand_slug", "size": 4}}})]
     plan: list[tuple[str | None, dict]] = [
         ("category", {"category": {"terms": {"field": "category_paths", "size": MAX_TERMS}}}),
         ("brand", {"brand": {"terms": {"field": "brand_slug", "size": MAX_TERMS}}}),
@@ -131,7 +134,13 @@ def build_facets(req: SearchRequest, raw: dict, category_labels: dict[str, str],
         for i in range(1, len(parts) + 1):
             path = "/".join(parts[:i])
             values.append(FacetValue(path, category_labels.get(path, parts[i - 1]), counts.get(path, 0), True, i - 1))
+    if req.autocomplete:
+        # Suggest the most specific categories that hold the matches.
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], -item[0].count("/"), item[0]))
+        values = [FacetValue(path, category_labels.get(path, path), n, False, path.count("/")) for path, n in ranked]
     for path, n in sorted(counts.items()):
+        if req.autocomplete:
+            break
         if path.count("/") == depth and (not selected or path.startswith(selected + "/")):
             values.append(FacetValue(path, category_labels.get(path, path.rsplit("/", 1)[-1]), n, False, depth))
     facets.append(Facet("category", "Category", values, kind="tree"))

@@ -49,6 +49,10 @@ class SearchRequest:
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
     with_facets: bool = True
+    # As-you-type: every word matches as a prefix of a name or brand word.
+    autocomplete: bool = False
+    # The relaxed fallback: any word may match instead of every word.
+    match_any: bool = False
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_LENGTH:

@@ -1,8 +1,76 @@
-"""The entry point views use: run a validated search request on the configured engine."""
+"""What views call: run a validated request on the configured engine, with no dead ends."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field, replace
 
 from search.backends import get_backend
-from search.request import SearchRequest, SearchResult
+from search.request import FacetValue, SearchHit, SearchRequest, SearchResult
+from search.text import query_words
+
+AUTOCOMPLETE_MIN_CHARS = 2
+AUTOCOMPLETE_PRODUCTS = 6
 
 
 def search_products(request: SearchRequest) -> SearchResult:
-    return get_backend().search(request)
+    """Search; on zero results, relax the query (any word may match) and suggest a spelling."""
+    backend = get_backend()
+    result = backend.search(request)
+    if result.total or not request.text or request.autocomplete:
+        return result
+    words = query_words(request.text)
+    relaxed = backend.search(replace(request, match_any=True)) if len(words) > 1 else result
+    if relaxed.total:
+        relaxed.relaxed = True
+        relaxed.suggestion = did_you_mean(words, relaxed.hits)
+        return relaxed
+    # Nothing matches even loosely: suggest from popular products sharing the first letters.
+    nearby = None
+    if words and len(words[0]) >= 3:
+        nearby = backend.search(SearchRequest(text=words[0][:2], autocomplete=True, page_size=50, with_facets=False))
+    if nearby and nearby.hits:
+        result.suggestion = did_you_mean(words, nearby.hits)
+    return result
+
+
+def did_you_mean(words: list[str], hits: list[SearchHit]) -> str | None:
+    """Replace each query word with the closest word of the found names, if any."""
+    vocabulary = sorted({w for hit in hits for w in query_words(f"{hit.name} {hit.brand}") if len(w) > 2})
+    corrected = []
+    for word in words:
+        close = difflib.get_close_matches(word, vocabulary, n=1, cutoff=0.7)
+        corrected.append(close[0] if close else word)
+    suggestion = " ".join(corrected)
+    return suggestion if corrected != words else None
+
+
+@dataclass
+class Suggestions:
+    text: str
+    products: list[SearchHit] = field(default_factory=list)
+    categories: list[FacetValue] = field(default_factory=list)
+    brands: list[FacetValue] = field(default_factory=list)
+    queries: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.products or self.categories or self.brands or self.queries)
+
+
+def autocomplete(text: str, limit: int = AUTOCOMPLETE_PRODUCTS) -> Suggestions:
+    """Products, categories and brands for what the shopper has typed so far;
+    falls back to the typo-tolerant search when no word starts that way."""
+    text = " ".join(text.split())[:100]
+    suggestions = Suggestions(text=text)
+    if len(text) < AUTOCOMPLETE_MIN_CHARS:
+        return suggestions
+    backend = get_backend()
+    result = backend.search(SearchRequest(text=text, autocomplete=True, page_size=limit))
+    if not result.total:
+        result = backend.search(SearchRequest(text=text, page_size=limit, with_facets=False))
+    suggestions.products = result.hits
+    facets = {f.name: f.values for f in result.facets}
+    suggestions.categories = facets.get("category", [])[:4]
+    suggestions.brands = facets.get("brand", [])[:4]
+    return suggestions

@@ -182,3 +182,31 @@ def test_pagination_pages_through_results(catalog):
 def test_requests_beyond_the_window_are_refused_with_a_message():
     with pytest.raises(InvalidSearchRequest, match="first"):
         SearchRequest(page=MAX_RESULT_WINDOW // 10 + 1, page_size=10)
+
+
+def test_autocomplete_matches_word_prefixes_popular_first(catalog):
+    from search.services import autocomplete
+
+    suggestions = autocomplete("headph")
+    assert [h.id for h in suggestions.products] == [
+        catalog.products[k].pk for k in ("anc", "studio")  # by sales; "Sport Earbuds" has no such word
+    ]
+    assert suggestions.categories[0].value == "electronics/audio/headphones"
+    assert {b.value for b in suggestions.brands} == {"sonix", "acme"}
+
+
+def test_autocomplete_completes_every_word_and_tolerates_typos(catalog):
+    from search.services import autocomplete
+
+    assert [h.name for h in autocomplete("wire noi").products] == ["Wireless Noise Cancelling Headphones"]
+    assert autocomplete("merinno").products[0].name == "Merino Wool Sweater"
+    assert autocomplete("m").empty  # from the second character
+
+
+def test_zero_results_relax_the_query_and_suggest_a_spelling(catalog):
+    result = search(text="merino wool toaster")
+    assert result.relaxed and result.total >= 1
+    assert result.hits[0].name == "Merino Wool Sweater"
+    assert search(text="sweatre").hits[0].name.endswith("Sweater")  # within 2 edits: found directly
+    misspelt = search(text="hedfones")  # three edits away: no match, but a suggestion
+    assert misspelt.total == 0 and misspelt.suggestion == "headphones"

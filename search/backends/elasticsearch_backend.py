@@ -147,7 +147,7 @@ class ElasticsearchBackend(SearchBackend):
                 ranges = self.client.search(index=self.alias, body=compiler.price_ranges_body(req, filters, bounds))
                 raw.update(compiler.unwrap_aggregations(ranges.get("aggregations", {})))
         words = query_words(req.text)
-        sorted_by_field = req.sort != "relevance" or not req.text
+        sorted_by_field = req.autocomplete or req.sort != "relevance" or not req.text
         hits = [make_hit(h["_source"], words, 0.0 if sorted_by_field else float(h.get("_score") or 0))
                 for h in response["hits"]["hits"]]
         total = response["hits"]["total"]

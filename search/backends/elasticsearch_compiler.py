@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from search.documents import PREFIX_MAX_CHARS
 from search.facets import Filter, aggregation_plan, filters_without, price_range_agg
 from search.request import SearchRequest
 from search.text import fuzziness, query_words
@@ -26,7 +27,18 @@ SORT_FIELDS = {
 }
 
 
-def text_query(text: str) -> dict | None:
+def prefix_query(text: str) -> dict | None:
+    """As-you-type: every word is a prefix of some word of the name or brand."""
+    words = query_words(text)
+    if not words:
+        return None
+    return {"bool": {"filter": [{"term": {"prefixes": w[:PREFIX_MAX_CHARS]}} for w in words]}}
+
+
+def text_query(req: SearchRequest) -> dict | None:
+    if req.autocomplete:
+        return prefix_query(req.text)
+    text = req.text
     words = query_words(text)
     lowered = text.strip().lower()
     alternatives: list[dict] = []
@@ -40,7 +52,8 @@ def text_query(text: str) -> dict | None:
                     {"match": {f: {"query": word, "boost": w, "fuzziness": distance}}} for f, w in FUZZY_FIELDS.items()
                 ]
             per_word.append({"bool": {"should": clauses, "minimum_should_match": 1}})
-        alternatives.append({"bool": {"must": per_word}})
+        alternatives.append({"bool": {"should": per_word, "minimum_should_match": 1}} if req.match_any
+                            else {"bool": {"must": per_word}})
     if lowered:
         alternatives.append({"term": {"sku_lower": {"value": lowered, "boost": SKU_EXACT_BOOST}}})
         if len(lowered) >= 3:
@@ -76,7 +89,7 @@ def bool_filter(filters: list[Filter]) -> dict:
 
 def search_body(req: SearchRequest, filters: list[Filter]) -> dict:
     """Hits under every filter (post_filter); each facet under every filter but its own."""
-    main = text_query(req.text) if req.text else None
+    main = text_query(req) if req.text else None
     body: dict = {
         "query": main or {"match_all": {}},
         "from": req.offset,
@@ -87,7 +100,7 @@ def search_body(req: SearchRequest, filters: list[Filter]) -> dict:
     }
     if filters:
         body["post_filter"] = bool_filter(filters)
-    sort = req.sort if (req.sort != "relevance" or req.text) else "bestselling"
+    sort = "bestselling" if req.autocomplete or (req.sort == "relevance" and not req.text) else req.sort
     body["sort"] = SORT_FIELDS.get(sort, ["_score", {"id": "asc"}])
     if req.with_facets:
         body["aggs"] = {
@@ -98,7 +111,7 @@ def search_body(req: SearchRequest, filters: list[Filter]) -> dict:
 
 
 def price_ranges_body(req: SearchRequest, filters: list[Filter], bounds) -> dict:
-    main = text_query(req.text) if req.text else None
+    main = text_query(req) if req.text else None
     return {
         "query": main or {"match_all": {}},
         "size": 0,

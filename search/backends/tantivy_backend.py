@@ -40,6 +40,7 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("id", stored=True, indexed=True, fast=True)
     for name in ("name", "brand", "category_text", "description"):
         sb.add_text_field(name, tokenizer_name="en_fold")
+    sb.add_text_field("prefixes", tokenizer_name="raw")
     for name in ("sku_lower", "brand_slug", "category_paths", "attrs"):
         sb.add_text_field(name, fast=True, tokenizer_name="raw")
     sb.add_float_field("price", indexed=True, fast=True)
@@ -64,6 +65,8 @@ def to_tantivy(doc: dict) -> tantivy.Document:
         d.add_text("category_paths", path)
     for term in doc["attrs"]:
         d.add_text("attrs", term)
+    for prefix in doc["prefixes"]:
+        d.add_text("prefixes", prefix)
     d.add_float("price", doc["price"])
     d.add_float("rating", doc["rating"])
     d.add_boolean("in_stock", doc["in_stock"])
@@ -239,7 +242,7 @@ class TantivyBackend(SearchBackend):
 
         index = self._index()
         searcher = index.searcher()
-        main = compiler.text_query(self.schema, req.text) if req.text else None
+        main = compiler.text_query(self.schema, req) if req.text else None
         filters = request_filters(req)
         query = compiler.combine(self.schema, main, filters)
         sort = compiler.sort_for(req)

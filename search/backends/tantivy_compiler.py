@@ -6,6 +6,7 @@ import re
 
 import tantivy
 
+from search.documents import PREFIX_MAX_CHARS
 from search.facets import Filter
 from search.request import SearchRequest
 from search.text import fuzziness, query_words, stem
@@ -32,8 +33,20 @@ SORT_FIELDS = {
 }
 
 
-def text_query(schema: tantivy.Schema, text: str) -> tantivy.Query | None:
+def prefix_query(schema: tantivy.Schema, text: str) -> tantivy.Query | None:
+    """As-you-type: every word is a prefix of some word of the name or brand."""
     words = query_words(text)
+    if not words:
+        return None
+    return Q.boolean_query([(Occur.Must, Q.term_query(schema, "prefixes", w[:PREFIX_MAX_CHARS])) for w in words])
+
+
+def text_query(schema: tantivy.Schema, req: SearchRequest) -> tantivy.Query | None:
+    if req.autocomplete:
+        return prefix_query(schema, req.text)
+    text = req.text
+    words = query_words(text)
+    word_occur = Occur.Should if req.match_any else Occur.Must
     lowered = text.strip().lower()
     alternatives: list[tuple[tantivy.Occur, tantivy.Query]] = []
     if words:
@@ -47,7 +60,7 @@ def text_query(schema: tantivy.Schema, text: str) -> tantivy.Query | None:
                     (Occur.Should, Q.boost_query(Q.fuzzy_term_query(schema, f, stemmed, distance=distance), w))
                     for f, w in FUZZY_FIELDS.items()
                 ]
-            per_word.append((Occur.Must, Q.boolean_query(clauses)))
+            per_word.append((word_occur, Q.boolean_query(clauses)))
         alternatives.append((Occur.Should, Q.boolean_query(per_word)))
     if lowered:
         alternatives.append((Occur.Should, Q.boost_query(Q.term_query(schema, "sku_lower", lowered), SKU_EXACT_BOOST)))
@@ -88,6 +101,6 @@ def combine(schema: tantivy.Schema, main: tantivy.Query | None, filters: list[Fi
 
 def sort_for(req: SearchRequest) -> tuple[str, tantivy.Order] | None:
     sort = req.sort
-    if sort == "relevance" and not req.text:
+    if req.autocomplete or (sort == "relevance" and not req.text):
         sort = "bestselling"  # nothing to rank by: show what sells
     return SORT_FIELDS.get(sort)

@@ -1,0 +1,94 @@
+"""Gunicorn settings for the web tier.
+
+Used as ``gunicorn --config deploy/gunicorn.conf.py config.wsgi:application``
+(the image's default command). Every value can be tuned from the environment
+without rebuilding the image:
+
+    WEB_CONCURRENCY            worker processes; unset, empty or 0: 2 * cores + 1
+    GUNICORN_THREADS           threads per worker (gthread), default 2
+    GUNICORN_TIMEOUT           seconds a request may take, default 30
+    GUNICORN_GRACEFUL_TIMEOUT  seconds to finish in-flight requests on stop, default 30
+    GUNICORN_KEEPALIVE         idle keep-alive seconds, default 75 (above nginx's 60)
+    GUNICORN_MAX_REQUESTS      requests before a worker is recycled, default 1000
+    GUNICORN_MAX_REQUESTS_JITTER  random spread of the above, default 100
+    FORWARDED_ALLOW_IPS        proxies trusted for X-Forwarded-*, default private ranges
+    GUNICORN_BIND              default 0.0.0.0:8000
+    GUNICORN_LOG_LEVEL         default info
+
+Each worker thread may hold one PostgreSQL connection (CONN_MAX_AGE), so one
+replica opens up to workers * threads connections: size max_connections for
+(web replicas * workers * threads) + Celery concurrency + headroom.
+"""
+
+import math
+import os
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+def _cpu_count() -> int:
+    """CPUs this container may use: the affinity mask, capped by a cgroup v2 quota (``cpus:``)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max") as fh:
+            quota, period = fh.read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+# --- Socket -------------------------------------------------------------------
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+backlog = 2048
+
+# --- Workers ------------------------------------------------------------------
+# gunicorn itself parses WEB_CONCURRENCY with int() when it is imported, so
+# compose passes "0" rather than an empty value to mean "automatic".
+workers = _env_int("WEB_CONCURRENCY", 0) or 2 * _cpu_count() + 1
+worker_class = "gthread"
+threads = _env_int("GUNICORN_THREADS", 2)
+# Heartbeat files on tmpfs: a disk-backed /tmp can stall workers (Docker's
+# overlay filesystem in particular).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# Each worker imports the app after the fork: no connection (database, Redis,
+# Elasticsearch) is ever shared between processes.
+preload_app = False
+
+# --- Timeouts -----------------------------------------------------------------
+timeout = _env_int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _env_int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+# Longer than nginx's upstream keepalive_timeout (60s), so that nginx, not
+# gunicorn, closes idle upstream connections (no race ending in a 502).
+keepalive = _env_int("GUNICORN_KEEPALIVE", 75)
+
+# --- Memory hygiene: recycle each worker after N requests, staggered ----------
+max_requests = _env_int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = _env_int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+
+# --- Behind nginx -------------------------------------------------------------
+# Trust X-Forwarded-Proto etc. only from the reverse proxy. Gunicorn is not
+# published outside the compose network; the default covers Docker's networks.
+forwarded_allow_ips = os.environ.get(
+    "FORWARDED_ALLOW_IPS", "127.0.0.1,::1,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+)
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+
+# --- Logging: everything to the container's stdout/stderr ---------------------
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# %(L)s: request time in seconds; the request id is the one nginx forwards.
+access_log_format = (
+    '%(h)s "%({x-forwarded-for}i)s" %(t)s "%(r)s" %(s)s %(b)s %(L)ss '
+    '"%(f)s" "%(a)s" rid=%({x-request-id}i)s'
+)
+capture_output = True
+proc_name = "catalog-web"
