@@ -64,6 +64,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "store.context_processors.navigation",
+                "checkout.context_processors.cart",
             ],
         },
     },
@@ -117,7 +118,11 @@ SEARCH_ENGINE = {
     # osmem-server (tests) rejects the compatibility media type of the ES 9 client.
     "PLAIN_JSON": env.bool("ELASTICSEARCH_PLAIN_JSON", default=False),
     "TIMEOUT": env.float("ELASTICSEARCH_TIMEOUT", default=10.0),
+    # tantivy: how long a write waits for another process's writer lock.
+    "WRITER_WAIT_SECONDS": env.float("TANTIVY_WRITER_WAIT", default=15.0),
 }
+# Longest pause between retries of a drain while the engine is down.
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=300)
 # django-elasticsearch-dsl only declares the mapping: we build the client
 # ourselves (search.backends.elasticsearch.build_client) and sync via the outbox.
 ELASTICSEARCH_DSL = {}
@@ -156,3 +161,35 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"elastic_transport": {"level": "WARNING"}},
 }
+
+# --- Checkout ------------------------------------------------------------------
+# Cart, orders and payments (checkout/). Stripe is used as soon as its secret key
+# is set; otherwise the dummy gateway (pay / decline buttons) keeps the embedded run offline.
+from decimal import Decimal  # noqa: E402
+
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+# Tests point the official SDK at a local fake; production leaves the default.
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "dummy")
+# Sales tax on the goods (not on shipping), as a fraction: 0.08 is 8 %.
+TAX_RATE = Decimal(env.str("TAX_RATE", default="0.08"))
+# code → label and cost, in SHOP_CURRENCY; the first one is preselected.
+SHIPPING_METHODS = {
+    "standard": {"label": "Standard delivery (3–5 business days)", "cost": Decimal("4.99")},
+    "express": {"label": "Express delivery (1–2 business days)", "cost": Decimal("14.99")},
+}
+# Unpaid orders hold stock; after this long they are cancelled (cancel_unpaid_orders).
+ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=24 * 60)
+CELERY_BEAT_SCHEDULE["cancel-unpaid-orders"] = {
+    "task": "checkout.tasks.cancel_unpaid_orders",
+    "schedule": 15 * 60.0,
+}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Catalog <orders@localhost>")
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)

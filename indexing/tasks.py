@@ -1,6 +1,7 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
 from search.backends import SearchUnavailable
 
@@ -19,6 +20,6 @@ def drain_outbox(self) -> int:
         if self.request.is_eager:
             logger.warning("search engine unavailable; changes stay in the outbox: %s", exc)
             return 0
-        countdown = min(300, 2 ** min(self.request.retries, 8))
+        countdown = min(settings.OUTBOX_RETRY_MAX_SECONDS, 2 ** min(self.request.retries, 8))
         logger.warning("search engine unavailable, retrying in %ss: %s", countdown, exc)
         raise self.retry(exc=exc, countdown=countdown) from exc

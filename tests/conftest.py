@@ -65,49 +65,81 @@ def sync_index() -> None:
     get_backend().refresh()
 
 
-@pytest.fixture
-def celery_worker(search_backend, transactional_db, tmp_path):
-    """A real Celery worker process on Redis, on its own queue, sharing the test
-    database and the test's search engine."""
-    from config.celery import app
+class WorkerControl:
+    """Start and stop a real Celery worker process on Redis, on a queue of its
+    own, sharing the test database and the test's search engine."""
 
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    db = django_settings.DATABASES["default"]
-    engine = django_settings.SEARCH_ENGINE
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": django_settings.REDIS_URL,
-        "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
-        "CELERY_QUEUE": queue,
-        "SEARCH_INDEX_NAME": engine["INDEX_NAME"],
-        "VAR_DIR": str(tmp_path / "worker-var"),
-    }
-    if engine["ENGINE"] == "tantivy":
-        env["TANTIVY_PATH"] = engine["PATH"]
-        env.pop("ELASTICSEARCH_URL", None)
-    else:
-        env["ELASTICSEARCH_URL"] = engine["URL"]
-        env["ELASTICSEARCH_PLAIN_JSON"] = "1"
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-Q", queue,
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    deadline = time.monotonic() + 30
-    while "ready" not in (tmp_path / "worker.log").read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("celery worker did not start:\n" + (tmp_path / "worker.log").read_text())
-        time.sleep(0.1)
-    yield proc
-    app.conf.task_default_queue = previous_queue
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    def __init__(self, tmp_path: Path) -> None:
+        from config.celery import app
+
+        self.app = app
+        self.queue = f"test-{uuid.uuid4().hex[:8]}"
+        self.log_path = tmp_path / "worker.log"
+        self.tmp_path = tmp_path
+        self.proc: subprocess.Popen | None = None
+        self._previous_queue = app.conf.task_default_queue
+        app.conf.task_default_queue = self.queue  # what the test process publishes to
+
+    def env(self) -> dict:
+        db = django_settings.DATABASES["default"]
+        engine = django_settings.SEARCH_ENGINE
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "REDIS_URL": django_settings.REDIS_URL,
+            "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+            "CELERY_QUEUE": self.queue,
+            "SEARCH_INDEX_NAME": engine["INDEX_NAME"],
+            "VAR_DIR": str(self.tmp_path / "worker-var"),
+        }
+        if engine["ENGINE"] == "tantivy":
+            env["TANTIVY_PATH"] = engine["PATH"]
+            env.pop("ELASTICSEARCH_URL", None)
+        else:
+            env["ELASTICSEARCH_URL"] = engine["URL"]
+            env["ELASTICSEARCH_PLAIN_JSON"] = "1"
+        return env
+
+    def start(self) -> None:
+        self.log_path.write_text("")
+        log = open(self.log_path, "a")  # noqa: SIM115 - the child process owns it
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-P", "solo", "-Q", self.queue,
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"],
+            cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+        )
+        log.close()
+        deadline = time.monotonic() + 30
+        while "ready" not in self.log_path.read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("celery worker did not start:\n" + self.log_path.read_text())
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.proc = None
+
+    def close(self) -> None:
+        self.stop()
+        self.app.conf.task_default_queue = self._previous_queue
+
+
+@pytest.fixture
+def worker(search_backend, transactional_db, tmp_path):
+    """Control of a worker that is not started yet."""
+    control = WorkerControl(tmp_path)
+    yield control
+    control.close()
+
+
+@pytest.fixture
+def celery_worker(worker):
+    """A running worker."""
+    worker.start()
+    return worker

@@ -125,7 +125,7 @@ class TantivyBackend(SearchBackend):
     @contextmanager
     def _writer(self, name: str | None = None):
         index = self._index(name)
-        deadline = time.monotonic() + WRITER_WAIT_SECONDS
+        deadline = time.monotonic() + float(self.config.get("WRITER_WAIT_SECONDS", WRITER_WAIT_SECONDS))
         while True:
             try:
                 writer = index.writer(WRITER_HEAP, 1)
