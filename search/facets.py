@@ -21,7 +21,8 @@ MAX_ATTRIBUTE_TERMS = 1000
 
 @dataclass(frozen=True)
 class Filter:
-    """One filter in engine-neutral form: ``kind`` is term, terms, range or bool."""
+    """One filter in engine-neutral form: ``kind`` is term, terms, not_terms,
+    range (floats) or int_range."""
 
     group: str  # the facet that owns it: its own counts ignore it
     kind: str
@@ -51,6 +52,12 @@ def request_filters(req: SearchRequest) -> list[Filter]:
         filters.append(Filter("availability", "term", "in_stock", (True,)))
     for code, values in req.attributes:
         filters.append(Filter(f"attr:{code}", "terms", "attrs", tuple(f"{code}={v}" for v in values)))
+    # Rule filters (group "_rules") apply to every facet too.
+    if req.only_ids:
+        filters.append(Filter("_rules", "terms", "id", req.only_ids))
+    excluded = getattr(req.tuning, "excluded_ids", ())
+    if excluded:
+        filters.append(Filter("_rules", "not_terms", "id", tuple(excluded)))
     return filters
 
 

@@ -53,6 +53,12 @@ class SearchRequest:
     autocomplete: bool = False
     # The relaxed fallback: any word may match instead of every word.
     match_any: bool = False
+    # Set by search.services, never from the URL: merchandising rules for this
+    # query (search.rules.Tuning), a restriction to given ids (pins), and an
+    # explicit (offset, limit) when pins shift the organic results.
+    tuning: object | None = None
+    only_ids: tuple[int, ...] = ()
+    window: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_LENGTH:
@@ -86,7 +92,11 @@ class SearchRequest:
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.page_size
+        return self.window[0] if self.window else (self.page - 1) * self.page_size
+
+    @property
+    def limit(self) -> int:
+        return self.window[1] if self.window else self.page_size
 
     def attribute_filters(self) -> dict[str, tuple[str, ...]]:
         return dict(self.attributes)
@@ -166,6 +176,7 @@ class SearchHit:
     # Name with the matched words wrapped in <mark>; built from escaped text.
     highlighted_name: str = ""
     score: float = 0.0
+    pinned: bool = False
 
 
 @dataclass
@@ -193,6 +204,8 @@ class SearchResult:
     facets: list[Facet] = field(default_factory=list)
     suggestion: str | None = None
     relaxed: bool = False
+    # A merchandiser's redirect for this query: views send the shopper there.
+    redirect: str | None = None
 
     @property
     def num_pages(self) -> int:

@@ -7,15 +7,24 @@ from dataclasses import dataclass, field, replace
 
 from search.backends import get_backend
 from search.request import FacetValue, SearchHit, SearchRequest, SearchResult
+from search.rules import resolve
 from search.text import query_words
 
 AUTOCOMPLETE_MIN_CHARS = 2
 AUTOCOMPLETE_PRODUCTS = 6
 
 
-def search_products(request: SearchRequest) -> SearchResult:
-    """Search; on zero results, relax the query (any word may match) and suggest a spelling."""
+def search_products(request: SearchRequest, *, apply_rules: bool = True) -> SearchResult:
+    """Search with the merchandising rules (redirects, synonyms, boosts, pins and
+    hides); on zero results, relax the query and suggest a spelling."""
     backend = get_backend()
+    if apply_rules and request.text and not request.autocomplete:
+        resolution = resolve(request.text)
+        if resolution.redirect:
+            return SearchResult(request=request, total=0, hits=[], redirect=resolution.redirect)
+        request = replace(request, tuning=resolution.tuning)
+        if resolution.pinned_ids:
+            return _search_with_pins(backend, request, resolution.pinned_ids)
     result = backend.search(request)
     if result.total or not request.text or request.autocomplete:
         return result
@@ -31,6 +40,27 @@ def search_products(request: SearchRequest) -> SearchResult:
         nearby = backend.search(SearchRequest(text=words[0][:2], autocomplete=True, page_size=50, with_facets=False))
     if nearby and nearby.hits:
         result.suggestion = did_you_mean(words, nearby.hits)
+    return result
+
+
+def _search_with_pins(backend, request: SearchRequest, pinned_ids: tuple[int, ...]) -> SearchResult:
+    """Pinned products that pass the filters come first, in the merchandiser's
+    order; the organic results follow without them."""
+    pinned_ids = pinned_ids[: request.page_size]
+    found = backend.search(replace(request, text="", tuning=None, only_ids=pinned_ids, page=1,
+                                   window=(0, len(pinned_ids)), with_facets=False))
+    by_id = {hit.id: hit for hit in found.hits}
+    pinned = [by_id[pid] for pid in pinned_ids if pid in by_id]
+    for hit in pinned:
+        hit.pinned = True
+    shift = len(pinned)
+    start = request.offset
+    window = (0, request.page_size - shift) if request.page == 1 else (start - shift, request.page_size)
+    tuning = replace(request.tuning, excluded_ids=tuple({*request.tuning.excluded_ids, *pinned_ids}))
+    result = backend.search(replace(request, tuning=tuning, window=window))
+    result.request = request
+    result.hits = (pinned if request.page == 1 else []) + result.hits
+    result.total += shift
     return result
 
 

@@ -20,6 +20,16 @@ ENGINES = ["tantivy", "elasticsearch"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def fresh_rules():
+    """Each test starts from the rules in its own database."""
+    from search.rules import forget_cached_rules
+
+    forget_cached_rules()
+    yield
+    forget_cached_rules()
+
+
 @pytest.fixture(scope="session")
 def osmem():
     from osmem_server import OsmemServer

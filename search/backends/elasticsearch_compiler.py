@@ -27,6 +27,32 @@ SORT_FIELDS = {
 }
 
 
+def word_clause(word: str, weights: dict[str, float]) -> dict:
+    """One query word in any text field, exactly or (on name and brand) with typos."""
+    clauses = [{"match": {f: {"query": word, "boost": w}}} for f, w in weights.items() if w]
+    distance = fuzziness(word)
+    if distance:
+        clauses += [{"match": {f: {"query": word, "boost": w, "fuzziness": distance}}} for f, w in FUZZY_FIELDS.items()]
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def alternatives_for(group: tuple[tuple[str, ...], ...], weights: dict[str, float]) -> list[dict]:
+    """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
+    return [word_clause(alt[0], weights) if len(alt) == 1 else {"bool": {"must": [word_clause(w, weights) for w in alt]}}
+            for alt in group]
+
+
+def apply_boosts(query: dict, boosts) -> dict:
+    """Multiply the score of the products a rule targets by its factor (same structure as tantivy's)."""
+    for boost in boosts:
+        target = filter_clause(boost.filter)
+        query = {"bool": {"should": [
+            {"bool": {"must": [query, target], "boost": boost.factor}},
+            {"bool": {"must": [query], "must_not": [target]}},
+        ], "minimum_should_match": 1}}
+    return query
+
+
 def prefix_query(text: str) -> dict | None:
     """As-you-type: every word is a prefix of some word of the name or brand."""
     words = query_words(text)
@@ -43,15 +69,11 @@ def text_query(req: SearchRequest) -> dict | None:
     lowered = text.strip().lower()
     alternatives: list[dict] = []
     if words:
-        per_word = []
-        for word in words:
-            clauses = [{"match": {f: {"query": word, "boost": w}}} for f, w in TEXT_FIELDS.items()]
-            distance = fuzziness(word)
-            if distance:
-                clauses += [
-                    {"match": {f: {"query": word, "boost": w, "fuzziness": distance}}} for f, w in FUZZY_FIELDS.items()
-                ]
-            per_word.append({"bool": {"should": clauses, "minimum_should_match": 1}})
+        weights = dict(req.tuning.field_weights) if req.tuning else TEXT_FIELDS
+        groups = (req.tuning.word_groups if req.tuning and req.tuning.word_groups
+                  else tuple(((w,),) for w in words))
+        per_word = [{"bool": {"should": alternatives_for(group, weights), "minimum_should_match": 1}}
+                    for group in groups]
         alternatives.append({"bool": {"should": per_word, "minimum_should_match": 1}} if req.match_any
                             else {"bool": {"must": per_word}})
     if lowered:
@@ -69,7 +91,10 @@ def text_query(req: SearchRequest) -> dict | None:
     should.append({"constant_score": {"filter": {"term": {"in_stock": True}}, "boost": IN_STOCK_BOOST}})
     should.append({"constant_score": {"filter": {"range": {"popularity": {"gte": POPULAR_SALES}}},
                                       "boost": POPULAR_BOOST}})
-    return {"bool": {"must": [{"bool": {"should": alternatives, "minimum_should_match": 1}}], "should": should}}
+    query = {"bool": {"must": [{"bool": {"should": alternatives, "minimum_should_match": 1}}], "should": should}}
+    if req.tuning and req.tuning.boosts and req.sort == "relevance":
+        query = apply_boosts(query, req.tuning.boosts)
+    return query
 
 
 def filter_clause(f: Filter) -> dict:
@@ -77,7 +102,9 @@ def filter_clause(f: Filter) -> dict:
         return {"term": {f.field: f.values[0]}}
     if f.kind == "terms":
         return {"terms": {f.field: list(f.values)}}
-    if f.kind == "range":
+    if f.kind == "not_terms":
+        return {"bool": {"must_not": [{"terms": {f.field: list(f.values)}}]}}
+    if f.kind in ("range", "int_range"):
         bounds = {k: v for k, v in (("gte", f.gte), ("lte", f.lte)) if v is not None}
         return {"range": {f.field: bounds}}
     raise ValueError(f"unknown filter kind {f.kind}")
@@ -93,7 +120,7 @@ def search_body(req: SearchRequest, filters: list[Filter]) -> dict:
     body: dict = {
         "query": main or {"match_all": {}},
         "from": req.offset,
-        "size": req.page_size,
+        "size": req.limit,
         "track_total_hits": True,
         "_source": ["id", "name", "slug", "sku", "brand", "price", "currency", "compare_at_price", "in_stock",
                     "rating", "rating_count", "image_url"],

@@ -247,10 +247,10 @@ class TantivyBackend(SearchBackend):
         query = compiler.combine(self.schema, main, filters)
         sort = compiler.sort_for(req)
         if sort:
-            result = searcher.search(query, req.page_size, count=True, order_by_field=sort[0],
+            result = searcher.search(query, req.limit, count=True, order_by_field=sort[0],
                                      offset=req.offset, order=sort[1])
         else:
-            result = searcher.search(query, req.page_size, count=True, offset=req.offset)
+            result = searcher.search(query, req.limit, count=True, offset=req.offset)
         words = query_words(req.text)
         hits = []
         for score, address in result.hits:

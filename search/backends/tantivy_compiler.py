@@ -33,6 +33,42 @@ SORT_FIELDS = {
 }
 
 
+def word_clause(schema: tantivy.Schema, word: str, weights: dict[str, float]) -> tantivy.Query:
+    """One query word in any text field, exactly or (on name and brand) with typos."""
+    stemmed = stem(word)
+    clauses = [(Occur.Should, Q.boost_query(Q.term_query(schema, f, stemmed), w)) for f, w in weights.items() if w]
+    distance = fuzziness(word)
+    if distance:
+        clauses += [
+            (Occur.Should, Q.boost_query(Q.fuzzy_term_query(schema, f, stemmed, distance=distance), w))
+            for f, w in FUZZY_FIELDS.items()
+        ]
+    return Q.boolean_query(clauses)
+
+
+def alternatives_for(schema, group: tuple[tuple[str, ...], ...], weights) -> list:
+    """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
+    clauses = []
+    for alternative in group:
+        if len(alternative) == 1:
+            clauses.append((Occur.Should, word_clause(schema, alternative[0], weights)))
+        else:
+            clauses.append((Occur.Should, Q.boolean_query(
+                [(Occur.Must, word_clause(schema, w, weights)) for w in alternative])))
+    return clauses
+
+
+def apply_boosts(schema: tantivy.Schema, query: tantivy.Query, boosts) -> tantivy.Query:
+    """Multiply the score of the products a rule targets by its factor."""
+    for boost in boosts:
+        target = filter_query(schema, boost.filter)
+        query = Q.boolean_query([
+            (Occur.Should, Q.boost_query(Q.boolean_query([(Occur.Must, query), (Occur.Must, target)]), boost.factor)),
+            (Occur.Should, Q.boolean_query([(Occur.Must, query), (Occur.MustNot, target)])),
+        ])
+    return query
+
+
 def prefix_query(schema: tantivy.Schema, text: str) -> tantivy.Query | None:
     """As-you-type: every word is a prefix of some word of the name or brand."""
     words = query_words(text)
@@ -51,16 +87,11 @@ def text_query(schema: tantivy.Schema, req: SearchRequest) -> tantivy.Query | No
     alternatives: list[tuple[tantivy.Occur, tantivy.Query]] = []
     if words:
         per_word = []
-        for word in words:
-            stemmed = stem(word)
-            clauses = [(Occur.Should, Q.boost_query(Q.term_query(schema, f, stemmed), w)) for f, w in TEXT_FIELDS.items()]
-            distance = fuzziness(word)
-            if distance:
-                clauses += [
-                    (Occur.Should, Q.boost_query(Q.fuzzy_term_query(schema, f, stemmed, distance=distance), w))
-                    for f, w in FUZZY_FIELDS.items()
-                ]
-            per_word.append((word_occur, Q.boolean_query(clauses)))
+        weights = dict(req.tuning.field_weights) if req.tuning else TEXT_FIELDS
+        groups = (req.tuning.word_groups if req.tuning and req.tuning.word_groups
+                  else tuple(((w,),) for w in words))
+        for group in groups:
+            per_word.append((word_occur, Q.boolean_query(alternatives_for(schema, group, weights))))
         alternatives.append((Occur.Should, Q.boolean_query(per_word)))
     if lowered:
         alternatives.append((Occur.Should, Q.boost_query(Q.term_query(schema, "sku_lower", lowered), SKU_EXACT_BOOST)))
@@ -79,7 +110,10 @@ def text_query(schema: tantivy.Schema, req: SearchRequest) -> tantivy.Query | No
     boosts.append((Occur.Should, Q.const_score_query(Q.term_query(schema, "in_stock", True), IN_STOCK_BOOST)))
     popular = Q.range_query(schema, "popularity", tantivy.FieldType.Integer, lower_bound=POPULAR_SALES)
     boosts.append((Occur.Should, Q.const_score_query(popular, POPULAR_BOOST)))
-    return Q.boolean_query(boosts)
+    query = Q.boolean_query(boosts)
+    if req.tuning and req.tuning.boosts and sort_for(req) is None:
+        query = apply_boosts(schema, query, req.tuning.boosts)
+    return query
 
 
 def filter_query(schema: tantivy.Schema, f: Filter) -> tantivy.Query:
@@ -89,13 +123,19 @@ def filter_query(schema: tantivy.Schema, f: Filter) -> tantivy.Query:
         return Q.term_set_query(schema, f.field, list(f.values))
     if f.kind == "range":
         return Q.range_query(schema, f.field, tantivy.FieldType.Float, lower_bound=f.gte, upper_bound=f.lte)
+    if f.kind == "int_range":
+        return Q.range_query(schema, f.field, tantivy.FieldType.Integer, lower_bound=f.gte, upper_bound=f.lte)
     raise ValueError(f"unknown filter kind {f.kind}")
 
 
 def combine(schema: tantivy.Schema, main: tantivy.Query | None, filters: list[Filter]) -> tantivy.Query:
     clauses = [(Occur.Must, main if main is not None else Q.all_query())]
     # Filters must not change scores: constant zero.
-    clauses += [(Occur.Must, Q.const_score_query(filter_query(schema, f), 0.0)) for f in filters]
+    for f in filters:
+        if f.kind == "not_terms":
+            clauses.append((Occur.MustNot, Q.term_set_query(schema, f.field, list(f.values))))
+        else:
+            clauses.append((Occur.Must, Q.const_score_query(filter_query(schema, f), 0.0)))
     return Q.boolean_query(clauses) if len(clauses) > 1 else clauses[0][1]
 
 
