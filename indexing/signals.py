@@ -29,7 +29,7 @@ def brand_changed(sender, instance: Brand, created: bool, **kwargs) -> None:
 @receiver(post_save, sender=Category)
 def category_changed(sender, instance: Category, created: bool, **kwargs) -> None:
     if not created:
-        subtree = Category.get_tree(instance)
+        subtree = Category.objects.get_tree(instance)
         record_changes(Product.objects.filter(category__in=subtree).values_list("pk", flat=True))
 
 

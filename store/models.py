@@ -32,7 +32,7 @@ class Category(MP_Node):
         return self.slug_path or self.name
 
     def compute_slug_path(self) -> str:
-        parent = self.get_parent() if self.depth and self.depth > 1 else None
+        parent = Category.objects.get_parent(self) if self.depth and self.depth > 1 else None
         return f"{parent.slug_path}/{self.slug}" if parent else self.slug
 
     def save(self, *args, **kwargs):
@@ -41,14 +41,14 @@ class Category(MP_Node):
         super().save(*args, **kwargs)
         if old_path and old_path != self.slug_path:
             # Keep the descendants' URLs in step with a renamed or moved parent.
-            for child in self.get_children():
+            for child in Category.objects.get_children(self):
                 child.save()
 
     def get_absolute_url(self) -> str:
         return reverse("category", kwargs={"slug_path": self.slug_path})
 
     def ancestors_and_self(self) -> list["Category"]:
-        return [*self.get_ancestors(), self]
+        return [*Category.objects.get_ancestors(self), self]
 
 
 class Brand(models.Model):

@@ -18,9 +18,9 @@ class Catalog:
 def add_category(path: str, name: str, parents: dict[str, Category]) -> Category:
     parent_path, _, slug = path.rpartition("/")
     if parent_path:
-        node = parents[parent_path].add_child(name=name, slug=slug)
+        node = Category.objects.add_child(parents[parent_path], {"name": name, "slug": slug})
     else:
-        node = Category.add_root(name=name, slug=slug)
+        node = Category.objects.add_root({"name": name, "slug": slug})
     parents[path] = node
     return node
 

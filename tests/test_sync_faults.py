@@ -39,7 +39,7 @@ def engine_down(settings):
 
 
 def make_products(n: int) -> list[Product]:
-    category = Category.add_root(name="Kitchen", slug="kitchen")
+    category = Category.objects.add_root({"name": "Kitchen", "slug": "kitchen"})
     brand = Brand.objects.create(name="Forge", slug="forge")
     return [
         Product.objects.create(name=f"Cast Iron Pan {i}", slug=f"pan-{i}", sku=f"FRG-{i}", brand=brand,

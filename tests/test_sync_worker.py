@@ -23,7 +23,7 @@ def found(backend, text: str) -> list[str]:
 
 
 def test_edit_reaches_the_index_through_the_worker(celery_worker, search_backend):
-    category = Category.add_root(name="Garden", slug="garden")
+    category = Category.objects.add_root({"name": "Garden", "slug": "garden"})
     brand = Brand.objects.create(name="Verdant", slug="verdant")
     product = Product.objects.create(name="Copper Watering Can", slug="can", sku="VER-1", brand=brand,
                                      category=category, price=Decimal("30.00"), stock_quantity=4)

@@ -88,7 +88,7 @@ class TantivyBackend(SearchBackend):
         self.root = Path(config["PATH"]) / self.alias
         self.schema = build_schema()
         self._lock = threading.Lock()
-        self._open: dict[str, tuple[tantivy.Index, float]] = {}
+        self._open: dict[str, tuple[tantivy.Index, tuple]] = {}
 
     # --- locations ---------------------------------------------------------
     @property
@@ -107,7 +107,9 @@ class TantivyBackend(SearchBackend):
             raise SearchUnavailable(f"no search index yet under {self.root}: run `manage.py reindex`")
         path = self.root / name
         try:
-            meta_mtime = (path / "meta.json").stat().st_mtime
+            # meta.json is replaced atomically on every commit: a new inode and mtime.
+            meta = (path / "meta.json").stat()
+            meta_mtime = (meta.st_ino, meta.st_mtime_ns, meta.st_size)
         except FileNotFoundError:
             raise SearchUnavailable(f"search index {path} is missing: run `manage.py reindex`") from None
         with self._lock:
@@ -138,6 +140,7 @@ class TantivyBackend(SearchBackend):
             yield writer
             writer.commit()
             writer.wait_merging_threads()  # also releases the lock
+            index.reload()  # our own commit is visible to this process's next search at once
         except BaseException:
             writer.rollback()
             del writer
