@@ -173,12 +173,29 @@ class Node:
     nouns: tuple[str, ...] = ()
     price: float = 0.0  # median price of the leaf's products
     spread: float = 0.45  # sigma of the log price
-    only: Mapping[str, tuple] = field(default_factory=dict)  # narrower values for this leaf
+    only: Mapping[str, tuple] = field(default_factory=dict)  # narrower values for this subtree
     weight: float = 1.0  # share of the top category's products
+    # For this subtree: adjectives instead of the top category's; specialist brands next to its brands.
+    adjectives: tuple[str, ...] = ()
+    brands: tuple[str, ...] = ()
 
 
-def cat(name: str, *children: Node, attrs: tuple[Attr, ...] = ()) -> Node:
-    return Node(name, children=children, attrs=attrs)
+def cat(
+    name: str,
+    *children: Node,
+    attrs: tuple[Attr, ...] = (),
+    adjectives: str = "",
+    brands: str = "",
+    only: Mapping[str, str | tuple] | None = None,
+) -> Node:
+    return Node(
+        name,
+        children=children,
+        attrs=attrs,
+        only=_narrowed(only),
+        adjectives=words(adjectives) if adjectives else (),
+        brands=words(brands) if brands else (),
+    )
 
 
 def leaf(
@@ -189,13 +206,24 @@ def leaf(
     attrs: tuple[Attr, ...] = (),
     only: Mapping[str, str | tuple] | None = None,
     weight: float = 1.0,
+    adjectives: str = "",
 ) -> Node:
     """A leaf category: ``nouns`` name its products ("Tee|Crew Neck Top"); ``only`` narrows an
     attribute's values for this leaf ("Denim|Stretch Denim", or a tuple of numbers)."""
-    narrowed = {code: words(v) if isinstance(v, str) else v for code, v in (only or {}).items()}
     return Node(
-        name, attrs=attrs, nouns=words(nouns), price=price, spread=spread, only=narrowed, weight=weight
+        name,
+        attrs=attrs,
+        nouns=words(nouns),
+        price=price,
+        spread=spread,
+        only=_narrowed(only),
+        weight=weight,
+        adjectives=words(adjectives) if adjectives else (),
     )
+
+
+def _narrowed(only: Mapping[str, str | tuple] | None) -> dict[str, tuple]:
+    return {code: words(v) if isinstance(v, str) else tuple(v) for code, v in (only or {}).items()}
 
 
 @dataclass(frozen=True)
@@ -243,7 +271,7 @@ CLOTHING = Top(
             "Outerwear",
             leaf("Jackets", "Denim Jacket|Bomber Jacket|Rain Jacket|Puffer Jacket|Softshell Jacket", 110,
                  only={"material": "Nylon|Polyester|Denim|Leather|Cotton"}),
-            leaf("Coats", "Wool Coat|Trench Coat|Parka|Peacoat|Overcoat", 180,
+            leaf("Coats", "Car Coat|Trench Coat|Parka|Peacoat|Overcoat", 180,
                  only={"material": "Wool Blend|Cotton|Nylon|Cashmere Blend"}),
             attrs=(A_SIZE,),
         ),
@@ -255,6 +283,7 @@ CLOTHING = Top(
                  only={"material": "Leather|Suede"}),
             leaf("Sandals", "Sandals|Slides|Flip-Flops", 35, only={"material": "Leather|Nylon|Suede"}),
             attrs=(A_SHOE_SIZE,),
+            brands="Stride Lab|Footloom",
         ),
         attrs=(A_COLOR_APPAREL, A_MATERIAL_APPAREL, A_GENDER),
     ),
@@ -262,7 +291,7 @@ CLOTHING = Top(
     sku_prefix="CLO",
     style="apparel",
     brands=words("Northwind|Kestrel & Co.|Alder Lane|Maple Thread|Urban Fable|Coastline|Wildweave"
-                 "|Harbor Supply|Stride Lab|Fernhill"),
+                 "|Harbor Supply|Fernhill"),
     adjectives=words("Classic|Essential|Everyday|Relaxed|Slim-Fit|Heritage|Vintage-Wash|Lightweight"
                      "|Heavyweight|Premium|Oversized|Tailored|Garment-Dyed|Soft"),
     weight=25,
@@ -302,12 +331,14 @@ ELECTRONICS = Top(
             ),
             leaf("Speakers", "Bluetooth Speaker|Smart Speaker|Soundbar|Bookshelf Speakers", 140, 0.6),
             attrs=(A_WIRELESS, A_BATTERY),
+            brands="Helix Audio|Sonora",
         ),
         cat(
             "Cameras",
             leaf("Digital Cameras", "Mirrorless Camera|Compact Camera|DSLR Camera", 900, 0.5),
             leaf("Action Cameras", "Action Camera", 280, 0.35, only={"megapixels": (12, 20, 24)}),
             attrs=(A_MEGAPIXELS,),
+            brands="Pixelcraft|Aperture & Co.",
         ),
         cat(
             "Wearables",
@@ -320,7 +351,7 @@ ELECTRONICS = Top(
     slug="electronics",
     sku_prefix="ELE",
     style="tech",
-    brands=words("Voltra|Lumen Labs|Arcwave|Nimbus|Quanta|Helix Audio|Pixelcraft|Sonora|Zephyr Tech"),
+    brands=words("Voltra|Lumen Labs|Arcwave|Nimbus|Quanta|Zephyr Tech|Orbitron"),
     # Electronics names use these as model lines ("Arcwave Nova 7 Pro").
     adjectives=words("Nova|Edge|Pulse|Orbit|Vista|Core|Flex|Aero|Prime|Spark|Halo"),
     weight=18,
@@ -348,6 +379,7 @@ HOME = Top(
             leaf("Toasters", "2-Slice Toaster|4-Slice Toaster|Toaster Oven", 60, 0.5,
                  only={"wattage": (800, 1000, 1200, 1500, 1800)}),
             attrs=(A_WATTAGE,),
+            adjectives="Classic|Professional|Compact|Smart|Digital|Retro|Programmable",
         ),
         cat(
             "Bedding",
@@ -356,6 +388,9 @@ HOME = Top(
             leaf("Pillows", "Pillow|Bed Pillow|Memory Foam Pillow|Body Pillow", 45, 0.45),
             leaf("Duvets", "Duvet|Comforter|Quilt|Duvet Cover Set", 140, 0.45),
             attrs=(A_BED_SIZE, A_MATERIAL_BEDDING),
+            adjectives="Cloud|Luxe|Classic|Organic|Cooling|Hotel-Style|Everyday",
+            only={"color": "White|Gray|Sage|Navy|Natural|Cream"},
+            brands="Linenhaus|Dreamweave",
         ),
         cat(
             "Home Decor",
@@ -366,13 +401,14 @@ HOME = Top(
             leaf("Candles", "Scented Candle|Candle Set|Pillar Candle|Travel Candle", 22, 0.4,
                  only={"material": "Soy Wax"}),
             attrs=(A_MATERIAL_DECOR,),
+            adjectives="Modern|Nordic|Farmhouse|Artisan|Handwoven|Minimal|Vintage",
         ),
         attrs=(A_COLOR_HOME,),
     ),
     slug="home-kitchen",
     sku_prefix="HOM",
     style="home",
-    brands=words("Hearth & Co.|Copperleaf|Oakridge Home|Casa Lumi|Ember Kitchen|Linenhaus|Stillwater"
+    brands=words("Hearth & Co.|Copperleaf|Oakridge Home|Casa Lumi|Ember Kitchen|Stillwater"
                  "|Bramble & Birch|Kiln Works"),
     adjectives=words("Classic|Professional|Everyday|Artisan|Nordic|Farmhouse|Modern|Heritage|Essential"
                      "|Compact|Signature"),
@@ -390,6 +426,8 @@ SPORTS = Top(
                  attrs=(A_WEIGHT,)),
             leaf("Resistance Bands", "Resistance Band Set|Loop Bands|Pull-Up Band", 20, 0.35,
                  attrs=(A_RESISTANCE,)),
+            adjectives="Pro|Performance|Training|Everyday|Studio|Eco|Grip",
+            brands="Ironform",
         ),
         cat(
             "Camping & Hiking",
@@ -410,6 +448,7 @@ SPORTS = Top(
             ),
             leaf("Helmets", "Cycling Helmet|Road Helmet|MTB Helmet|Commuter Helmet", 70, 0.45,
                  attrs=(A_HELMET_SIZE,)),
+            brands="Ridgeback Cycles|Velocity",
         ),
         cat(
             "Team Sports",
@@ -421,7 +460,7 @@ SPORTS = Top(
     slug="sports-outdoors",
     sku_prefix="SPO",
     style="sport",
-    brands=words("Summit Gear|Trailhead|Peak & Pine|Velocity|Ridgeback Cycles|Ironform|Tidewater|Basecamp"),
+    brands=words("Summit Gear|Trailhead|Peak & Pine|Tidewater|Basecamp|Northstar"),
     adjectives=words("Trail|Pro|Elite|Summit|Lightweight|All-Terrain|Performance|Ultralight|Everyday"
                      "|Training|Apex"),
     weight=12,
@@ -496,21 +535,26 @@ BEAUTY = Top(
             leaf("Mascara", "Mascara|Volumizing Mascara|Lengthening Mascara", 16,
                  only={"shade": "Black|Brown"}),
             attrs=(A_SHADE,),
+            adjectives="Long-Wear|Matte|Satin|Sheer|Velvet|Luminous|Weightless",
         ),
         cat(
             "Hair Care",
-            leaf("Shampoo", "Shampoo|Clarifying Shampoo|Moisturizing Shampoo", 14, attrs=(A_VOLUME_ML,),
+            leaf("Shampoo", "Shampoo|Daily Shampoo|Scalp Shampoo", 14, attrs=(A_VOLUME_ML,),
                  only={"volume_ml": (250, 300, 500)}),
             leaf("Conditioner", "Conditioner|Leave-In Conditioner|Hair Mask", 16, attrs=(A_VOLUME_ML,),
                  only={"volume_ml": (150, 250, 300)}),
-            leaf("Styling Tools", "Hair Dryer|Straightener|Curling Iron|Hot Brush", 80, 0.55),
+            leaf("Hair Oils", "Hair Oil|Scalp Serum|Hair Serum", 24, attrs=(A_VOLUME_ML,),
+                 only={"volume_ml": (30, 50, 100)}),
             attrs=(A_HAIR_TYPE,),
+            adjectives="Repairing|Volumizing|Smoothing|Curl-Defining|Moisturizing|Strengthening",
         ),
         cat(
             "Fragrance",
             leaf("Perfume", "Eau de Parfum|Perfume|Parfum Intense", 85, 0.4),
             leaf("Cologne", "Eau de Toilette|Cologne|Body Mist", 65, 0.4),
             attrs=(A_SCENT, FRAGRANCE_VOLUME),
+            adjectives="Noir|Bloom|Azure|Velvet|Neroli|Amber|Midnight|Wild Fig|Santal",
+            brands="Maison Aurel",
         ),
         attrs=(A_VEGAN,),
     ),
@@ -741,6 +785,9 @@ class _Leaf:
     # (attr, values, cumulative weights or None) for every attribute of the leaf and its ancestors
     attrs: tuple[tuple[Attr, tuple, tuple[float, ...] | None], ...]
     sub_name: str  # the depth-2 ancestor's name, e.g. "Fiction"
+    adjectives: tuple[str, ...]
+    brands: tuple[str, ...]
+    brand_cum: tuple[float, ...]  # a few brands sell most (Zipf-like); specialists first
 
 
 def _walk(node: Node, parent_path: str | None, depth: int, out: list[CategoryRow]) -> None:
@@ -755,23 +802,37 @@ def _walk(node: Node, parent_path: str | None, depth: int, out: list[CategoryRow
 def _leaves(top: Top) -> list[_Leaf]:
     found: list[_Leaf] = []
 
-    def visit(node: Node, path: str, inherited: tuple[Attr, ...], sub_name: str) -> None:
+    def visit(
+        node: Node,
+        path: str,
+        inherited: tuple[Attr, ...],
+        sub_name: str,
+        adjectives: tuple,
+        specialists: tuple,
+        only: Mapping[str, tuple],
+    ) -> None:
         attrs = inherited + node.attrs
+        only = {**only, **node.only}
+        adjectives = node.adjectives or adjectives
+        specialists = node.brands or specialists
         if not node.children:
             resolved = []
             for attr in attrs:
-                values = node.only.get(attr.code)
+                values = only.get(attr.code)
                 if values is not None:
                     resolved.append((attr, tuple(values), None))
                 elif attr.weights:
                     resolved.append((attr, attr.values, tuple(accumulate(attr.weights))))
                 else:
                     resolved.append((attr, attr.values, None))
-            found.append(_Leaf(top, node, path, tuple(resolved), sub_name))
+            brands = specialists + top.brands
+            brand_cum = tuple(accumulate(1 / (i + 1) ** 0.8 for i in range(len(brands))))
+            found.append(_Leaf(top, node, path, tuple(resolved), sub_name, adjectives, brands, brand_cum))
         for child in node.children:
-            visit(child, f"{path}/{slugify(child.name)}", attrs, sub_name or child.name)
+            child_path = f"{path}/{slugify(child.name)}"
+            visit(child, child_path, attrs, sub_name or child.name, adjectives, specialists, only)
 
-    visit(top.node, top.slug, (), "")
+    visit(top.node, top.slug, (), "", top.adjectives, (), {})
     return found
 
 
@@ -812,19 +873,15 @@ class DemoCatalog:
         self.categories: list[CategoryRow] = []
         for top in TOPS:
             _walk(top.node, None, 1, self.categories)
-        self.brands: list[str] = [brand for top in TOPS for brand in top.brands]
+        self._leaves = [leaf for top in TOPS for leaf in _leaves(top)]
+        self.brands: list[str] = list(dict.fromkeys(b for leaf in self._leaves for b in leaf.brands))
         self.vendors: list[str] = list(VENDORS)
         self._brand_codes = {brand: slugify(brand).replace("-", "")[:3].upper() for brand in self.brands}
-        self._leaves = [leaf for top in TOPS for leaf in _leaves(top)]
         leaf_weights = [
             leaf.top.weight * leaf.node.weight / sum(x.node.weight for x in self._leaves if x.top is leaf.top)
             for leaf in self._leaves
         ]
         self._leaf_cum = tuple(accumulate(leaf_weights))
-        # A few brands of each top category sell most of its products (a Zipf-like tail).
-        self._brand_cum = {
-            top.slug: tuple(accumulate(1 / (i + 1) ** 0.8 for i in range(len(top.brands)))) for top in TOPS
-        }
         # Separate streams: the number of customers or reviews never changes the products.
         people = random.Random(f"{seed}:customers")
         self.customers: list[CustomerRow] = []
@@ -843,9 +900,9 @@ class DemoCatalog:
     def _product(self, rng: random.Random, review_rng: random.Random, index: int) -> ProductRow:
         leaf = self._leaves[_pick(rng, self._leaf_cum)]
         top = leaf.top
-        brand = top.brands[_pick(rng, self._brand_cum[top.slug])]
+        brand = leaf.brands[_pick(rng, leaf.brand_cum)]
         noun = rng.choice(leaf.node.nouns)
-        adjective = rng.choice(top.adjectives)
+        adjective = rng.choice(leaf.adjectives)
         attributes: dict = {}
         price_factor = 1.0
         for attr, values, cum in leaf.attrs:
@@ -919,7 +976,7 @@ class DemoCatalog:
         """The product name, and for books the bare title."""
         style = leaf.top.style
         specs = [a.in_name.format(attributes[a.code]) for a, _, _ in leaf.attrs if a.in_name]
-        spec = f" {', '.join(specs)}" if specs else ""
+        spec = f"{', ' if style == 'home' else ' '}{', '.join(specs)}" if specs else ""
         color = attributes.get("color")
         if style == "book":
             title = self._book_title(rng, leaf)
@@ -1124,9 +1181,10 @@ def seed_demo_catalog(
             if row.slug_path in existing:
                 continue
             if row.parent_path is None:
-                node = Category.add_root(name=row.name, slug=row.slug)
+                node = Category.objects.add_root(create_kwargs={"name": row.name, "slug": row.slug})
             else:
-                node = existing[row.parent_path].add_child(name=row.name, slug=row.slug)
+                parent = existing[row.parent_path]
+                node = Category.objects.add_child(parent, create_kwargs={"name": row.name, "slug": row.slug})
             existing[row.slug_path] = node
             categories_created += 1
         category_ids = {path: c.pk for path, c in existing.items()}
@@ -1167,8 +1225,10 @@ def seed_demo_catalog(
             if c.username not in known
         ]
         User.objects.bulk_create(new_users, batch_size=1000)
+        existed = set(known)
         known = dict(User.objects.filter(username__in=usernames).values_list("username", "pk"))
         author_ids = [known[name] for name in usernames]
+        _add_to_customer_role([pk for name, pk in known.items() if name not in existed])
 
         done = images = reviews = 0
         rows = catalog.products(products)
@@ -1231,6 +1291,24 @@ def seed_demo_catalog(
         brands_created=brands_created,
         customers_created=len(new_users),
         seconds=time.perf_counter() - started,
+    )
+
+
+def _add_to_customer_role(user_ids: list[int]) -> None:
+    """What signing up does (store.roles.assign_role), in one insert: customers may write reviews."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from .roles import CUSTOMER
+
+    group = Group.objects.filter(name=CUSTOMER).first()
+    if group is None or not user_ids:
+        return
+    field = get_user_model().groups.field
+    membership = field.remote_field.through
+    user_column, group_column = f"{field.m2m_field_name()}_id", f"{field.m2m_reverse_field_name()}_id"
+    membership.objects.bulk_create(
+        [membership(**{user_column: pk, group_column: group.pk}) for pk in user_ids], ignore_conflicts=True
     )
 
 
