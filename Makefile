@@ -30,4 +30,4 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python bench/run_all.py
