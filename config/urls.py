@@ -7,9 +7,13 @@ from . import health
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # The index status page lives in the admin (before admin.site.urls, which would 404 it).
+    path(f"{settings.ADMIN_URL}indexing/", include("indexing.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("store.account_urls")),
     path("unicorn/", include("django_unicorn.urls")),
     path("", include("search.urls")),
+    path("", include("search.analytics_urls")),
+    path("", include("checkout.urls")),
     path("", include("store.urls")),
 ]

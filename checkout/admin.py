@@ -1,0 +1,197 @@
+"""Orders in the back office. Status changes go through services (the state machine,
+restocking, refunds at the gateway); nothing here edits money or lines by hand.
+Vendors see only the order lines of their own products, never whole orders."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from store.admin import own_vendor_ids, sees_all_products
+
+from . import services
+from .gateways import PaymentError
+from .models import Order, OrderLine, Payment
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = ("product_name", "sku", "vendor", "unit_price", "quantity", "line_total")
+    readonly_fields = fields
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = (
+        "gateway",
+        "external_id",
+        "amount",
+        "currency",
+        "status",
+        "received_amount",
+        "message",
+        "refund_id",
+        "created_at",
+    )
+    readonly_fields = fields
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("number", "created_at", "email", "status", "total", "currency", "needs_review")
+    list_filter = ("status", "needs_review", "shipping_method", "created_at")
+    search_fields = ("=id", "email", "full_name", "user__username", "lines__sku", "payments__external_id")
+    date_hierarchy = "created_at"
+    list_select_related = ("user",)
+    inlines = (OrderLineInline, PaymentInline)
+    actions = ("mark_fulfilled", "cancel_orders", "refund_orders", "clear_review_flag")
+    fieldsets = (
+        (None, {"fields": ("status", "user", "email", "created_at", "paid_at", "idempotency_key")}),
+        ("Totals", {"fields": ("currency", "subtotal", "shipping_cost", "tax_rate", "tax", "total")}),
+        (
+            "Shipping",
+            {
+                "fields": (
+                    "shipping_method_label",
+                    "full_name",
+                    "address_line1",
+                    "address_line2",
+                    "city",
+                    "postal_code",
+                    "country",
+                    "phone",
+                )
+            },
+        ),
+        ("Review", {"fields": ("needs_review", "review_note")}),
+    )
+    readonly_fields = (
+        "status",
+        "user",
+        "email",
+        "created_at",
+        "paid_at",
+        "idempotency_key",
+        "currency",
+        "subtotal",
+        "shipping_cost",
+        "tax_rate",
+        "tax",
+        "total",
+        "shipping_method_label",
+        "needs_review",
+    )
+
+    @admin.display(description="Order", ordering="id")
+    def number(self, order: Order) -> str:
+        return order.number
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # orders come from the checkout only
+
+    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
+        return False  # business records: cancel or refund instead
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[Order], change, done: str) -> None:
+        ok = 0
+        for order in queryset:
+            try:
+                change(order)
+            except (services.TransitionError, PaymentError) as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+            else:
+                ok += 1
+        if ok:
+            self.message_user(request, f"{ok} order(s) {done}.", messages.SUCCESS)
+
+    @admin.action(description="Mark selected orders fulfilled", permissions=["change"])
+    def mark_fulfilled(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._each(request, queryset, lambda o: services.transition(o, Order.Status.FULFILLED), "fulfilled")
+
+    @admin.action(description="Cancel selected unpaid orders (returns stock)", permissions=["change"])
+    def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._each(request, queryset, services.cancel_order, "cancelled")
+
+    @admin.action(description="Refund selected orders through the payment gateway", permissions=["change"])
+    def refund_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        self._each(request, queryset, services.refund_order, "refunded")
+
+    @admin.action(description="Clear the review flag of selected orders", permissions=["change"])
+    def clear_review_flag(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        count = queryset.filter(needs_review=True).update(needs_review=False)
+        self.message_user(request, f"{count} order(s) cleared.", messages.SUCCESS)
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(admin.ModelAdmin):
+    """What was sold, line by line: a vendor's view of the orders of its products."""
+
+    list_display = (
+        "order_number",
+        "order_date",
+        "order_status",
+        "product_name",
+        "sku",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "vendor",
+    )
+    list_filter = ("order__status", ("vendor", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("product_name", "sku", "order__id")
+    list_select_related = ("order", "vendor")
+    fields = (
+        "order_number",
+        "order_date",
+        "order_status",
+        "product_name",
+        "sku",
+        "vendor",
+        "unit_price",
+        "quantity",
+        "line_total",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="Order", ordering="order_id")
+    def order_number(self, line: OrderLine) -> str:
+        return line.order.number
+
+    @admin.display(description="Date", ordering="order__created_at")
+    def order_date(self, line: OrderLine):
+        return line.order.created_at
+
+    @admin.display(description="Status", ordering="order__status")
+    def order_status(self, line: OrderLine) -> str:
+        return line.order.get_status_display()
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[OrderLine]:
+        queryset = super().get_queryset(request)
+        if sees_all_products(request):
+            return queryset
+        return queryset.filter(vendor__in=own_vendor_ids(request))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: OrderLine | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: OrderLine | None = None) -> bool:
+        return False
