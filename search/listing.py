@@ -39,14 +39,11 @@ KEPT_BY_CLEAR = ("q", "sort", "page_size")
 MAX_PARAM_VALUES = 60
 
 
-def params_from_query(query: Mapping, *, drop: Iterable[str] = ()) -> Params:
+def params_from_query(query: Mapping) -> Params:
     """GET parameters (a QueryDict or a dict of lists/strings) as ordered, non-empty Params."""
-    dropped = set(drop)
     params: Params = {}
     items = query.lists() if hasattr(query, "lists") else query.items()
     for name, values in items:
-        if name in dropped:
-            continue
         if isinstance(values, str):
             values = [values]
         cleaned = [str(v).strip() for v in values if str(v).strip()][:MAX_PARAM_VALUES]
@@ -172,7 +169,8 @@ class FacetGroup:
     options: list[FacetOption]
     # The GET parameter of a checkbox group's inputs.
     param: str = ""
-    # Price only: the range of the listed prices and the current bounds, for the min/max inputs.
+    # Price only: the range of the listed prices (min, max) and whole-number hints
+    # for the min/max inputs (low, high).
     stats: dict = field(default_factory=dict)
 
 
@@ -207,6 +205,11 @@ class Listing:
     suggestion_href: str = ""
     # Category pages: the category is the page, so it is neither a chip nor a hidden input.
     fixed_category: bool = False
+
+    @property
+    def redirect(self) -> str | None:
+        """A merchandiser's redirect for the searched text (the views send the shopper there)."""
+        return getattr(self.result, "redirect", None)
 
     @property
     def query(self) -> str:
@@ -257,7 +260,8 @@ class Listing:
     def facet_form_hidden(self) -> list[tuple[str, str]]:
         """Everything the filter form has no visible input for (ticked boxes and the price
         inputs submit themselves), so "Apply" keeps the rest of the state."""
-        shown = {(g.param, o.value) for g in self.groups if g.kind == "checkbox" for o in g.options if o.selected}
+        shown = {(g.param, o.value) for g in self.groups if g.kind == "checkbox"
+                 for o in g.options if o.selected}
         skip = {"page", "price_min", "price_max"}
         if any(g.name == "availability" for g in self.groups):
             skip.add("in_stock")  # its box stands for any spelling of "ticked"
@@ -310,20 +314,23 @@ def _decorate(listing: Listing, category_url: Callable[[str], str] | None) -> No
         label = next((v.label for v in facets["category"].values if v.value == req.category), req.category)
         listing.chips.append(Chip("category", req.category, label, href(without(params, "category"))))
     brand_labels = {v.value: v.label for v in facets["brand"].values} if "brand" in facets else {}
+    chips = listing.chips
     for slug in req.brands:
-        listing.chips.append(Chip("brand", slug, brand_labels.get(slug, slug), href(without(params, "brand", slug))))
+        chips.append(Chip("brand", slug, brand_labels.get(slug, slug), href(without(params, "brand", slug))))
     if req.price_min is not None or req.price_max is not None:
-        listing.chips.append(Chip("price", "", _price_label(req.price_min, req.price_max), href(without(params, "price"))))
+        label = _price_label(req.price_min, req.price_max)
+        chips.append(Chip("price", "", label, href(without(params, "price"))))
     if req.rating_min:
-        listing.chips.append(Chip("rating", str(req.rating_min), f"{req.rating_min}★ & up",
-                                  href(without(params, "rating"))))
+        label = f"{req.rating_min}★ & up"
+        chips.append(Chip("rating", str(req.rating_min), label, href(without(params, "rating"))))
     if req.in_stock:
-        listing.chips.append(Chip("availability", "1", "In stock only", href(without(params, "availability"))))
+        chips.append(Chip("availability", "1", "In stock only", href(without(params, "availability"))))
     for code, values in req.attributes:
-        label = facets[f"attr_{code}"].label if f"attr_{code}" in facets else code.replace("_", " ").capitalize()
+        facet = facets.get(f"attr_{code}")
+        label = facet.label if facet else code.replace("_", " ").capitalize()
         for value in values:
-            listing.chips.append(Chip(f"attr_{code}", value, f"{label}: {value}",
-                                      href(without(params, f"attr_{code}", value))))
+            removed = href(without(params, f"attr_{code}", value))
+            chips.append(Chip(f"attr_{code}", value, f"{label}: {value}", removed))
 
     num_pages = result.num_pages
     if num_pages > 1:
@@ -364,8 +371,10 @@ def _group(facet: Facet, params: Params, href: Callable[[Params], str], req: Sea
                                href(toggled(params, "price", v.value))) for v in facet.values]
         return FacetGroup("price", facet.label, "links", options, stats=stats)
     param = facet.name if facet.name.startswith("attr_") else FACET_PARAMS.get(facet.name, facet.name)
-    options = [FacetOption(v.value, v.label, v.count, v.selected, href(toggled(params, facet.name, v.value)), v.depth)
-               for v in facet.values if v.count or v.selected]
+    options = [
+        FacetOption(v.value, v.label, v.count, v.selected, href(toggled(params, facet.name, v.value)))
+        for v in facet.values if v.count or v.selected
+    ]
     if not options:
         return None
     checkbox = facet.name in CHECKBOX_FACETS or facet.name.startswith("attr_")

@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    # No trailing slash: the header form has always sent shoppers to /search?q=…
+    path("search", views.search_page, name="search"),
+    path("search/suggest", views.suggest, name="search-suggest"),
+    path("api/search", views.api_search, name="api-search"),
+    path("api/autocomplete", views.api_autocomplete, name="api-autocomplete"),
+]

@@ -10,13 +10,13 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from search.backends.base import SearchUnavailable
-from search.request import SORTS, InvalidSearchRequest, SearchRequest
-from search.services import search_products
+from search.listing import build_listing, params_from_query
 
+from .caching import attribute_labels_version, fragment_cache_seconds
 from .forms import DUPLICATE_REVIEW_MESSAGE, ReviewForm, SignupForm
 from .models import Category, Product, Review
 from .roles import CUSTOMER, assign_role
@@ -26,8 +26,6 @@ logger = logging.getLogger(__name__)
 
 REVIEWS_PER_PAGE = 10
 REVIEW_THANKS = "Thanks — your review will appear after moderation."
-# Parameters the sort form must not carry over: a new sort starts at page 1.
-_SORT_FORM_RESET = ("sort", "page")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -40,38 +38,29 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
+    """A category is the search scoped to its subtree: the same facets, filters and sorts."""
     category = get_object_or_404(Category, slug_path=slug_path.strip("/"))
+    listing = build_listing(
+        params_from_query(request.GET),
+        base_url=category.get_absolute_url(),
+        category=category.slug_path,
+        category_url=_category_url,
+    )
+    if listing.redirect:
+        return redirect(listing.redirect)
     context = {
         "category": category,
         "ancestors": list(Category.objects.get_ancestors(category)),
         "subcategories": list(Category.objects.get_children(category)),
-        "sorts": SORTS,
-        "sort_form_params": [
-            (key, value)
-            for key, values in request.GET.lists()
-            if key not in _SORT_FORM_RESET
-            for value in values
-        ],
-        "result": None,
-        "error": None,
+        "listing": listing,
+        "search_request": listing.search_request,
+        "result": listing.result,
     }
-    try:
-        search_request = SearchRequest.from_params(request.GET, category=category.slug_path)
-    except InvalidSearchRequest as exc:
-        context["error"] = str(exc)
-        return render(request, "store/category.html", context, status=400)
+    return render(request, "store/category.html", context, status=listing.status)
 
-    context["search_request"] = search_request
-    try:
-        context["result"] = search_products(search_request)
-    except InvalidSearchRequest as exc:
-        context["error"] = str(exc)
-        return render(request, "store/category.html", context, status=400)
-    except SearchUnavailable:
-        logger.exception("search engine unavailable for category %s", category.slug_path)
-        context["error"] = "Product listings are temporarily unavailable. Please try again in a moment."
-        return render(request, "store/category.html", context, status=503)
-    return render(request, "store/category.html", context)
+
+def _category_url(slug_path: str) -> str:
+    return reverse("category", kwargs={"slug_path": slug_path})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -97,7 +86,8 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect_to_login(product.get_absolute_url())
 
     ancestors = list(Category.objects.get_ancestors(product.category))
-    reviews_page = Paginator(approved_reviews(product), REVIEWS_PER_PAGE).get_page(request.GET.get("page"))
+    page_number = request.GET.get("page", "")
+    plain_page = set(request.GET) <= {"page"} and (not page_number or (page_number.isdigit() and len(page_number) <= 3))
     return render(
         request,
         "store/product.html",
@@ -105,8 +95,16 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
             "product": product,
             "images": list(product.images.all()),
             "breadcrumbs": [*ancestors, product.category],
-            "attributes": attribute_rows(product, [*ancestors, product.category]),
-            "reviews_page": reviews_page,
+            # Lazy: evaluated only when the template's fragment cache misses (store.caching).
+            "attributes": SimpleLazyObject(lambda: attribute_rows(product, [*ancestors, product.category])),
+            "reviews_page": SimpleLazyObject(
+                lambda: Paginator(approved_reviews(product), REVIEWS_PER_PAGE).get_page(page_number)
+            ),
+            "fragment_cache_seconds": fragment_cache_seconds(),
+            # The review pager's links keep the other GET parameters: cache only plain page numbers.
+            "reviews_cache_seconds": fragment_cache_seconds() if plain_page else 0,
+            "reviews_page_key": page_number or "1",
+            "attribute_labels_version": attribute_labels_version(),
             "review_form": form,
             "user_review": user_review,
         },

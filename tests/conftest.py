@@ -67,6 +67,25 @@ def tantivy_backend(settings, tmp_path):
     return backend
 
 
+def restore_roles() -> None:
+    """Re-run the data migrations that create the role groups and their
+    permissions: a transactional test's flush removes what migrations wrote."""
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations import RunPython
+
+    loader = MigrationLoader(connection)
+    for key in loader.graph.leaf_nodes() and sorted(loader.graph.nodes):
+        migration = loader.graph.nodes[key]
+        if "role" not in migration.name:
+            continue
+        state_apps = loader.project_state(key, at_end=True).apps
+        for operation in migration.operations:
+            if isinstance(operation, RunPython):
+                with connection.schema_editor() as editor:
+                    operation.code(state_apps, editor)
+
+
 def sync_index() -> None:
     """Drain the outbox into the engine now and make the writes searchable."""
     from indexing.sync import drain_outbox

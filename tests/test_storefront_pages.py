@@ -11,7 +11,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from search.request import SearchHit, SearchRequest, SearchResult
 from store.forms import DUPLICATE_REVIEW_MESSAGE
 from store.models import (
     REVIEW_BODY_MAX,
@@ -26,6 +25,7 @@ from store.models import (
 )
 from store.roles import CUSTOMER
 from store.views import REVIEW_THANKS
+from tests.conftest import sync_index
 
 pytestmark = pytest.mark.django_db
 
@@ -326,67 +326,57 @@ def test_unknown_category_is_404(client, catalog):
     assert client.get("/c/clothing/no-such-child/").status_code == 404
 
 
-def fake_result(search_request: SearchRequest, total: int, hits: list[SearchHit]) -> SearchResult:
-    return SearchResult(request=search_request, total=total, hits=hits)
+def test_category_page_lists_search_hits_with_breadcrumb_sort_and_pagination(client, catalog, search_backend):
+    make_product(catalog, "Listed product 1", "LIST-1", price=Decimal("10.00"),
+                 compare_at_price=Decimal("15.00"))
+    make_product(catalog, f"Odd {SCRIPT}", "ODD-1", price=Decimal("11.00"), stock_quantity=0)
+    for n in range(2, 7):
+        make_product(catalog, f"Listed product {n}", f"LIST-{n}", price=Decimal("20.00") + n)
+    sync_index()
+    url = catalog.tops.get_absolute_url()
 
-
-def hit(n: int, **fields) -> SearchHit:
-    values = {
-        "id": n,
-        "name": f"Listed product {n}",
-        "slug": f"listed-{n}",
-        "sku": f"L-{n}",
-        "brand": "Acme",
-        "price": Decimal("10.00"),
-        "currency": "USD",
-        "compare_at_price": None,
-        "in_stock": True,
-        "rating": 4.5,
-        "rating_count": 2,
-        "image_url": "",
-    }
-    values.update(fields)
-    return SearchHit(**values)
-
-
-def test_category_page_lists_search_hits_with_breadcrumb_sort_and_pagination(client, catalog, monkeypatch):
-    seen: list[SearchRequest] = []
-
-    def fake_search(search_request: SearchRequest) -> SearchResult:
-        seen.append(search_request)
-        hits = [
-            hit(1, compare_at_price=Decimal("15.00")),
-            hit(2, in_stock=False, name=f"Odd {SCRIPT}", highlighted_name="<mark>Odd</mark> &lt;b&gt;"),
-        ]
-        return fake_result(search_request, total=60, hits=hits)
-
-    monkeypatch.setattr("store.views.search_products", fake_search)
-
-    response = client.get(
-        catalog.tops.get_absolute_url(), {"sort": "price_asc", "page": "2", "brand": "acme"}
-    )
+    response = client.get(url, {"sort": "price_asc", "page": "2", "brand": "acme", "page_size": "2"})
 
     assert response.status_code == 200
-    assert seen[0].category == "clothing/tops"
-    assert (seen[0].sort, seen[0].page, seen[0].brands) == ("price_asc", 2, ("acme",))
+    search_request = response.context["search_request"]
+    assert search_request.category == "clothing/tops"
+    assert (search_request.sort, search_request.page, search_request.brands) == ("price_asc", 2, ("acme",))
     html = response.content.decode()
     assert f'href="{catalog.clothing.get_absolute_url()}"' in html  # breadcrumb
-    assert "60 products" in html
-    assert "Listed product 1" in html and "$15.00" in html and "In stock" in html and "Out of stock" in html
-    # highlighted_name is the engine's pre-escaped HTML; the plain name is never used raw.
-    assert "<mark>Odd</mark> &lt;b&gt;" in html
-    assert SCRIPT not in html
+    total = Product.objects.visible().filter(category=catalog.tops).count()
+    assert f"{total} products" in html
+    # By price: 10.00, 11.00 | 22.00, 23.00 | 24.00, 25.00 | 26.00, 29.00 (the Linen Shirt).
+    assert [hit.name for hit in response.context["result"].hits] == ["Listed product 2", "Listed product 3"]
+    assert "$22.00" in html and "In stock" in html
     # Pagination keeps the other parameters; the sort form drops only sort and page.
     assert "sort=price_asc" in html and "brand=acme" in html and "page=3" in html
+    assert f"{url}?sort=price_asc&amp;page=3&amp;brand=acme&amp;page_size=2" in html
     assert '<option value="price_asc" selected>' in html
     assert '<input type="hidden" name="brand" value="acme">' in html
 
+    first = client.get(url, {"sort": "price_asc", "brand": "acme", "page_size": "2"}).content.decode()
+    assert "Listed product 1" in first and "$15.00" in first and "Out of stock" in first
+    # Product names are escaped; the engine's highlighted name adds only <mark>.
+    assert SCRIPT not in first and "Odd &lt;script&gt;alert(1)&lt;/script&gt;" in first
+    found = client.get(url, {"q": "odd"}).content.decode()
+    assert "<mark>Odd</mark> &lt;script&gt;alert(1)&lt;/script&gt;" in found
+    assert SCRIPT not in found
 
-def test_category_page_shows_subcategories(client, catalog, monkeypatch):
-    monkeypatch.setattr("store.views.search_products", lambda r: fake_result(r, total=0, hits=[]))
+
+def test_category_page_shows_subcategories(client, catalog, search_backend):
+    sandals = Category.objects.add_child(catalog.shoes, instance=Category(name="Sandals", slug="sandals"))
+    sync_index()
+
+    response = client.get(catalog.shoes.get_absolute_url())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert f'href="{sandals.get_absolute_url()}"' in html
+    assert "No products in Shoes yet." in html
+    # A category with products lists its subcategories too.
     html = client.get(catalog.clothing.get_absolute_url()).content.decode()
     assert f'href="{catalog.tops.get_absolute_url()}"' in html
-    assert "No products in Clothing yet." in html
+    assert "Linen Shirt" in html
 
 
 @pytest.mark.parametrize(
@@ -399,15 +389,16 @@ def test_category_page_shows_subcategories(client, catalog, monkeypatch):
     ],
 )
 def test_category_page_invalid_parameters_are_400_with_a_message(
-    client, catalog, monkeypatch, params, message
+    client, catalog, search_backend, params, message
 ):
-    def must_not_search(search_request):
-        raise AssertionError("an invalid request must not reach the engine")
+    sync_index()
 
-    monkeypatch.setattr("store.views.search_products", must_not_search)
     response = client.get(catalog.tops.get_absolute_url(), params)
+
     assert response.status_code == 400
     assert message in response.content.decode()
+    assert response.context["result"] is None  # refused before searching
+    assert "Linen Shirt" not in response.content.decode()
 
 
 # ---- Accounts ------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""Search pages and the JSON search API. Thin: search.listing and search.serializers do the work."""
+
+from __future__ import annotations
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_safe
+
+from search.backends import SearchUnavailable
+from search.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query
+from search.request import InvalidSearchRequest, SearchRequest
+from search.serializers import serialize_result, serialize_suggestions
+from search.services import autocomplete, search_products
+
+# Short: suggestions follow the catalog within a minute and depend on nothing but q.
+SUGGEST_CACHE_SECONDS = 60
+
+
+class HtmlSafeJSONEncoder(DjangoJSONEncoder):
+    """JSON whose text can never close a <script> or open a tag if a client
+    mistakenly injects it into a page: <, > and & become \\u escapes (valid JSON)."""
+
+    def encode(self, o: object) -> str:
+        return super().encode(o).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def json_response(data: dict, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, encoder=HtmlSafeJSONEncoder)
+
+
+# The reactive component posts to /unicorn/message with the CSRF cookie.
+@ensure_csrf_cookie
+@require_safe
+def search_page(request: HttpRequest) -> HttpResponse:
+    listing = build_listing(params_from_query(request.GET), base_url=reverse("search"))
+    if listing.redirect:
+        return redirect(listing.redirect)
+    return render(request, "search/search.html", {"listing": listing}, status=listing.status)
+
+
+@require_safe
+@cache_control(max_age=SUGGEST_CACHE_SECONDS)
+def suggest(request: HttpRequest) -> HttpResponse:
+    """The header box's dropdown: a server-rendered (escaped) HTML fragment, empty when
+    there is nothing to suggest."""
+    try:
+        suggestions = autocomplete(request.GET.get("q", ""))
+    except SearchUnavailable:
+        return HttpResponse("", status=503)
+    return render(request, "search/_suggestions.html", {"suggestions": suggestions})
+
+
+@require_safe
+def api_search(request: HttpRequest) -> JsonResponse:
+    try:
+        result = search_products(SearchRequest.from_params(request.GET))
+    except InvalidSearchRequest as exc:
+        return json_response({"error": str(exc)}, status=400)
+    except SearchUnavailable:
+        return json_response({"error": UNAVAILABLE_MESSAGE}, status=503)
+    data = serialize_result(result)
+    if getattr(result, "redirect", None):
+        data["redirect"] = result.redirect  # a merchandiser's landing page for this text
+    return json_response(data)
+
+
+@require_safe
+def api_autocomplete(request: HttpRequest) -> JsonResponse:
+    try:
+        suggestions = autocomplete(request.GET.get("q", ""))
+    except SearchUnavailable:
+        return json_response({"error": UNAVAILABLE_MESSAGE}, status=503)
+    return json_response(serialize_suggestions(suggestions))
+

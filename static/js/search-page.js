@@ -1,0 +1,87 @@
+/* Keeps the address bar in step with the reactive search page (django-unicorn
+   component "search-page"), so a result set is shareable and Back/Forward
+   restore it. The component renders its state as a query string in
+   data-search-query; this script pushes it, and on popstate hands the address
+   bar's query back to the component. Without JavaScript the page works through
+   plain links and GET forms, and none of this runs. */
+(function () {
+  "use strict";
+  if (!window.history || !window.history.pushState || !window.URLSearchParams) return;
+
+  var COMPONENT = "search-page";
+  // Typing refines one history entry instead of adding one per pause.
+  var typing = false;
+  // After Back/Forward, the next render only normalises the URL: replace, never push.
+  var restoring = false;
+
+  document.documentElement.classList.add("has-search-js");
+
+  function root() {
+    return document.querySelector("[data-search-query]");
+  }
+
+  // The same state whatever the order of the parameters.
+  function canonical(query) {
+    var pairs = [];
+    new URLSearchParams(query).forEach(function (value, key) {
+      if (value !== "") pairs.push(key + "=" + value);
+    });
+    return pairs.sort().join("&");
+  }
+
+  function withoutText(query) {
+    var params = new URLSearchParams(query);
+    params.delete("q");
+    params.delete("page");
+    return canonical(params.toString());
+  }
+
+  function currentQuery() {
+    return window.location.search.replace(/^\?/, "");
+  }
+
+  function sync() {
+    var el = root();
+    if (!el) return;
+    var query = el.getAttribute("data-search-query") || "";
+    var current = currentQuery();
+    if (canonical(query) === canonical(current)) {
+      restoring = false;
+      return;
+    }
+    var url = (el.getAttribute("data-search-path") || window.location.pathname) + (query ? "?" + query : "");
+    var textOnly = withoutText(query) === withoutText(current);
+    var state = { searchQuery: query };
+    if (restoring || (textOnly && typing)) window.history.replaceState(state, "", url);
+    else window.history.pushState(state, "", url);
+    typing = textOnly;
+    restoring = false;
+    var title = el.getAttribute("data-search-title");
+    if (title) document.title = title + " · Catalog";
+  }
+
+  function init() {
+    if (!root() || typeof MutationObserver === "undefined") return;
+    // Unicorn morphs the component in place; its root's data-search-query changes with the state.
+    new MutationObserver(sync).observe(document.body, {
+      attributes: true, subtree: true, attributeFilter: ["data-search-query"],
+    });
+
+    window.addEventListener("popstate", function () {
+      var el = root();
+      if (!el) return;
+      var query = currentQuery();
+      if (canonical(query) === canonical(el.getAttribute("data-search-query") || "")) return;
+      if (!window.Unicorn || typeof window.Unicorn.call !== "function") {
+        window.location.reload();
+        return;
+      }
+      restoring = true;
+      typing = false;
+      window.Unicorn.call(COMPONENT, "restore_query", query);
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
