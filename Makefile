@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_PRODUCTS ?= 3000
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench seed
+.PHONY: install run test lint bench browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,14 @@ run: install
 	$(BIN)/python manage.py reindex --no-input
 	$(BIN)/python manage.py runserver $(HOST)
 
-test: install
+# Browser tests drive Debian's chromium; install it where we can (root + apt),
+# otherwise they are skipped with a message.
+browser:
+	@test -x /usr/bin/chromium || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
+	  echo "chromium could not be installed: the browser tests will be skipped"
+
+test: install browser
 	$(BIN)/python -m pytest
 
 lint: install
