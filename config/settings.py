@@ -165,20 +165,19 @@ LOGGING = {
 # --- Checkout ------------------------------------------------------------------
 # Cart, orders and payments (checkout/). Stripe is used as soon as its secret key
 # is set; otherwise the dummy gateway (pay / decline buttons) keeps the embedded run offline.
-from decimal import Decimal  # noqa: E402
-
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 # Tests point the official SDK at a local fake; production leaves the default.
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "dummy")
+# Money as decimal strings (checkout reads them with Decimal, never float).
 # Sales tax on the goods (not on shipping), as a fraction: 0.08 is 8 %.
-TAX_RATE = Decimal(env.str("TAX_RATE", default="0.08"))
+TAX_RATE = env.str("TAX_RATE", default="0.08")
 # code → label and cost, in SHOP_CURRENCY; the first one is preselected.
 SHIPPING_METHODS = {
-    "standard": {"label": "Standard delivery (3–5 business days)", "cost": Decimal("4.99")},
-    "express": {"label": "Express delivery (1–2 business days)", "cost": Decimal("14.99")},
+    "standard": {"label": "Standard delivery (3–5 business days)", "cost": "4.99"},
+    "express": {"label": "Express delivery (1–2 business days)", "cost": "14.99"},
 }
 # Unpaid orders hold stock; after this long they are cancelled (cancel_unpaid_orders).
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=24 * 60)
@@ -193,3 +192,190 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+
+# --- Search analytics -----------------------------------------------------------
+# Searches and clicks (search.analytics) are kept this many days; the daily beat task
+# (or `manage.py purge_search_analytics`) deletes older ones. No IP addresses are stored.
+SEARCH_ANALYTICS_RETENTION_DAYS = env.int("SEARCH_ANALYTICS_RETENTION_DAYS", default=180)
+CELERY_BEAT_SCHEDULE["purge-search-analytics"] = {
+    "task": "search.tasks.purge_search_analytics",
+    "schedule": 24 * 60 * 60.0,
+}
+
+# --- Production readiness ------------------------------------------------------------
+# Security headers and the Content-Security-Policy, rate limits, Redis caches and sessions,
+# JSON logs with request ids, Prometheus metrics, Sentry, the read replica and the static
+# CDN. The code is in ops/ (and config/db_router.py); deploy/README.md describes the tiers.
+import base64  # noqa: E402
+import hashlib  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+INSTALLED_APPS.append("csp")
+INSTALLED_APPS.append("ops")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("csp.context_processors.nonce")  # {{ CSP_NONCE }}
+
+# Request id first (every response and log line has it); /metrics is answered before the
+# host check and the HTTPS redirect (Prometheus scrapes each replica by address over HTTP);
+# rate limits before sessions (a refused request costs one cache round trip).
+_at = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware")
+MIDDLEWARE[_at:_at] = [
+    "ops.middleware.RequestIdMiddleware",
+    "ops.middleware.MetricsEndpointMiddleware",
+    "ops.middleware.RequestMetricsMiddleware",
+]
+MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+                  "csp.middleware.CSPMiddleware")
+_at = MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware")
+MIDDLEWARE[_at:_at] = ["ops.middleware.RateLimitMiddleware", "ops.middleware.ReplicaRoutingMiddleware"]
+
+# --- Security ---
+SESSION_COOKIE_HTTPONLY = True
+# Readable by JavaScript on purpose: django-unicorn and the autocomplete send it as X-CSRFToken.
+CSRF_COOKIE_HTTPONLY = False
+# Load balancers may probe over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# --- Static files: hashed names (ManifestStaticFilesStorage, production), served from a CDN
+# when STATIC_CDN_URL is set (the CDN pulls from nginx's /static/ as its origin).
+STATIC_CDN_URL = env("STATIC_CDN_URL", default="")
+if STATIC_CDN_URL:
+    STATIC_URL = STATIC_CDN_URL.rstrip("/") + "/"
+_static_origins = []
+if STATIC_URL.startswith(("https://", "http://", "//")):
+    _parts = urlsplit(STATIC_URL if not STATIC_URL.startswith("//") else "https:" + STATIC_URL)
+    _static_origins = [f"{_parts.scheme}://{_parts.netloc}"]
+
+# --- Content-Security-Policy (django-csp 4). Scripts: same origin, Stripe.js, and inline
+# scripts only with the per-request nonce ({{ CSP_NONCE }}) or a listed hash: no
+# 'unsafe-inline', no 'unsafe-eval' (neither django-unicorn nor Stripe.js needs eval).
+# django-unicorn renders one fixed inline stub before a component (its hash is below);
+# its init script is a static file (templates/unicorn/scripts.html). Styles allow inline
+# style attributes (star meters, the admin): they cannot run code.
+UNICORN_STUB_SCRIPT = "window.Unicorn = window.Unicorn || {};"
+_unicorn_stub = "'sha256-" + base64.b64encode(hashlib.sha256(UNICORN_STUB_SCRIPT.encode()).digest()).decode() + "'"
+_stripe_js = ["https://js.stripe.com", "https://*.js.stripe.com"]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, _unicorn_stub, *_stripe_js, *_static_origins],
+        "style-src": [SELF, UNSAFE_INLINE, *_static_origins],
+        "img-src": [SELF, "data:", "https:", *_static_origins],
+        "font-src": [SELF, *_static_origins],
+        "connect-src": [SELF, "https://api.stripe.com"],
+        "frame-src": [*_stripe_js, "https://hooks.stripe.com"],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+if env("CSP_REPORT_URI", default=""):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-uri"] = [env("CSP_REPORT_URI")]
+
+# --- Rate limits (ops.ratelimit): per client address; login also per user name. "N/S" is
+# N requests per S seconds. The first rule whose prefix and method match applies.
+RATELIMIT_ENABLED = env.bool("RATELIMIT_ENABLED", default=True)
+RATELIMIT_CACHE_ALIAS = "ratelimit"
+RATELIMIT_RULES = [
+    {"name": "autocomplete", "prefixes": ["/api/autocomplete", "/search/suggest"],
+     "rate": env("RATELIMIT_AUTOCOMPLETE", default="300/60")},
+    # The click beacon is CSRF-exempt (sendBeacon): bound what a script can add to the analytics.
+    {"name": "search-click", "prefixes": ["/search/click"], "methods": ["POST"],
+     "rate": env("RATELIMIT_SEARCH_CLICK", default="120/60")},
+    {"name": "search", "prefixes": ["/search", "/api/search"], "rate": env("RATELIMIT_SEARCH", default="120/60")},
+    # The reactive search page's requests (filters, pages) go to django-unicorn's endpoint.
+    {"name": "search-reactive", "prefixes": ["/unicorn/"], "methods": ["POST"],
+     "rate": env("RATELIMIT_SEARCH_REACTIVE", default="120/60")},
+    {"name": "login", "prefixes": ["/accounts/login/", f"/{ADMIN_URL}login/"], "methods": ["POST"],
+     "keys": ["ip", "username"], "rate": env("RATELIMIT_LOGIN", default="10/300")},
+    {"name": "signup", "prefixes": ["/accounts/signup/"], "methods": ["POST"],
+     "rate": env("RATELIMIT_SIGNUP", default="5/3600")},
+]
+_PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+# Proxies whose X-Forwarded-For names the client (nginx on the compose network).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=_PRIVATE_NETWORKS)
+
+# --- Caches: Redis in service mode. Every read is counted (the hit ratio in /metrics);
+# CACHE_DISABLED=1 keeps nothing (the benchmark's "cache off"). CACHE_KEY_PREFIX separates
+# deployments (or test databases) sharing one Redis.
+CACHE_DISABLED = env.bool("CACHE_DISABLED", default=False)
+_instrumented = {
+    "django.core.cache.backends.redis.RedisCache": "ops.cache.InstrumentedRedisCache",
+    "django.core.cache.backends.locmem.LocMemCache": "ops.cache.InstrumentedLocMemCache",
+}
+CACHES["default"] = {
+    **CACHES["default"],
+    "BACKEND": _instrumented.get(CACHES["default"]["BACKEND"], CACHES["default"]["BACKEND"]),
+    "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=""),
+    "METRICS_NAME": "default",
+}
+if CACHE_DISABLED:
+    CACHES["default"] = {"BACKEND": "ops.cache.InstrumentedDummyCache", "METRICS_NAME": "default"}
+# Rate-limit counters stay on even with CACHE_DISABLED.
+CACHES["ratelimit"] = (
+    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
+)
+CACHES["ratelimit"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="")
+if REDIS_URL:
+    # Sessions read from Redis, written through to PostgreSQL (they survive a Redis restart).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Seconds each cache keeps an entry; 0 turns that cache off (store/caching.py, search/result_cache.py).
+CATEGORY_MENU_CACHE_SECONDS = env.int("CATEGORY_MENU_CACHE_SECONDS", default=600)
+HOME_FEATURED_CACHE_SECONDS = env.int("HOME_FEATURED_CACHE_SECONDS", default=300)
+PRODUCT_FRAGMENT_CACHE_SECONDS = env.int("PRODUCT_FRAGMENT_CACHE_SECONDS", default=600)
+LISTING_CACHE_SECONDS = env.int("LISTING_CACHE_SECONDS", default=300)
+LISTING_CACHE_MAX_PAGE = env.int("LISTING_CACHE_MAX_PAGE", default=3)
+AUTOCOMPLETE_CACHE_SECONDS = env.int("AUTOCOMPLETE_CACHE_SECONDS", default=60)
+AUTOCOMPLETE_CACHE_MAX_CHARS = env.int("AUTOCOMPLETE_CACHE_MAX_CHARS", default=12)
+# Entries made this soon after an index write live only this long (Elasticsearch's refresh).
+SEARCH_CACHE_REFRESH_GRACE_SECONDS = env.float("SEARCH_CACHE_REFRESH_GRACE_SECONDS", default=2.0)
+
+# --- Elasticsearch replica shards: 0 for one node, 1 with the es-cluster profile (a new index
+# gets it; run `manage.py reindex` after changing it).
+SEARCH_ENGINE["REPLICAS"] = env.int("ELASTICSEARCH_REPLICAS", default=0)
+
+# --- Read replica (config/db_router.py): read-only catalog pages may read from it.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+REPLICA_READ_PATHS = [r"^/$", r"^/c/", r"^/p/", r"^/search", r"^/api/(search|autocomplete)"]
+# How long after a write the same browser reads the primary (read your own writes).
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
+
+# --- Logs: JSON lines (python-json-logger) unless LOG_FORMAT=plain; every record has the
+# request id of its request or Celery task.
+LOG_FORMAT = env("LOG_FORMAT", default="plain" if DEBUG else "json")
+LOGGING.setdefault("filters", {})["request_id"] = {"()": "ops.logging.RequestIdFilter"}
+LOGGING["formatters"]["plain"]["format"] = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+LOGGING["formatters"]["json"] = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+    "rename_fields": {"asctime": "timestamp", "levelname": "level", "name": "logger"},
+}
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+LOGGING["handlers"]["console"].setdefault("filters", []).append("request_id")
+
+# --- Metrics (ops.metrics): /metrics for Prometheus, from loopback/private addresses
+# (not through the proxy) or with "Authorization: Bearer <METRICS_BEARER_TOKEN>".
+METRICS_PATH = "/metrics"
+METRICS_BEARER_TOKEN = env("METRICS_BEARER_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=_PRIVATE_NETWORKS)
+METRICS_DRIFT_CACHE_SECONDS = env.int("METRICS_DRIFT_CACHE_SECONDS", default=60)
+
+# --- Error tracking: Sentry when SENTRY_DSN is set (no personal data sent).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from ops.sentry import init_sentry  # noqa: E402
+
+    init_sentry(
+        SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production"),
+        release=env("SENTRY_RELEASE", default="") or None,
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )

@@ -4,7 +4,7 @@ start with DEBUG on or the embedded default secret key."""
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F401,F403
-from .settings import DEFAULT_SECRET_KEY, env
+from .settings import DEFAULT_SECRET_KEY, LOGGING, env
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default=DEFAULT_SECRET_KEY)
@@ -25,3 +25,7 @@ SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+
+# JSON log lines unless LOG_FORMAT=plain (settings.py chose before DEBUG was forced off).
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT

@@ -14,6 +14,8 @@ without rebuilding the image:
     FORWARDED_ALLOW_IPS        proxies trusted for X-Forwarded-*, default private ranges
     GUNICORN_BIND              default 0.0.0.0:8000
     GUNICORN_LOG_LEVEL         default info
+    PROMETHEUS_MULTIPROC_DIR   where the workers write their metrics, so that one scrape of
+                               /metrics adds up every worker (emptied when gunicorn starts)
 
 Each worker thread may hold one PostgreSQL connection (CONN_MAX_AGE), so one
 replica opens up to workers * threads connections: size max_connections for
@@ -92,3 +94,22 @@ access_log_format = (
 )
 capture_output = True
 proc_name = "catalog-web"
+
+
+# --- Prometheus: one /metrics for all workers (prometheus_client multiprocess mode) ----------
+def on_starting(server) -> None:
+    """Start from an empty metrics directory: files of a previous run would be added in."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+
+
+def child_exit(server, worker) -> None:
+    """A recycled or crashed worker: its gauges go, its counters stay in the totals."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

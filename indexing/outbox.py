@@ -26,5 +26,5 @@ def request_drain() -> None:
 
     try:
         drain_outbox.delay()
-    except Exception:  # noqa: BLE001 - any broker failure is survivable here
+    except Exception:  # any broker failure is survivable here
         logger.warning("could not enqueue the outbox drain; the periodic drain will retry", exc_info=True)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from search.backends import SearchUnavailable, get_backend
 from search.documents import documents_for
+from search.result_cache import bump_listing_generation
 
 from .models import OutboxEntry
 
@@ -36,6 +37,8 @@ def drain_outbox(batch_size: int = BATCH_SIZE, max_batches: int | None = None) -
         done = _drain_batch(batch_size)
         if done is None:
             break
+        if done:
+            bump_listing_generation()  # cached listings and suggestions now show this batch
         synced += done
         batches += 1
     return synced
@@ -77,4 +80,4 @@ def _back_off(row: OutboxEntry, reason: str) -> None:
     logger.error("search engine rejected product %s (attempt %s): %s", row.product_id, row.attempts, reason)
 
 
-__all__ = ["drain_outbox", "SearchUnavailable"]
+__all__ = ["SearchUnavailable", "drain_outbox"]

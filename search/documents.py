@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from functools import lru_cache
+from itertools import islice
+from typing import NamedTuple
 
 from django.db.models import Prefetch
 
 from search.text import query_words
-from store.models import Category, Product, ProductImage
+from store.models import Brand, Category, Product, ProductImage, Vendor
 
 DESCRIPTION_INDEX_CHARS = 5000
 PREFIX_MAX_CHARS = 15
@@ -48,7 +51,29 @@ def version_stamp(p: Product) -> int:
 
 
 def product_document(p: Product, category_chain: list[Category]) -> dict:
+    """The document of a product instance (brand, category, vendor and images loaded)."""
     images = list(p.images.all())
+    category = _CategoryFacts.of(p.category, category_chain)
+    vendor = p.vendor.slug if p.vendor_id else ""
+    return _document(p, p.brand.name, p.brand.slug, category, vendor, images[0].url if images else "")
+
+
+class _CategoryFacts(NamedTuple):
+    """What a document takes from its category and the category's ancestors."""
+
+    name: str
+    slug_path: str
+    text: str
+    paths: tuple[str, ...]
+
+    @classmethod
+    def of(cls, category: Category, chain: list[Category]) -> _CategoryFacts:
+        return cls(category.name, category.slug_path, " ".join(c.name for c in chain),
+                   tuple(c.slug_path for c in chain))
+
+
+def _document(p, brand_name: str, brand_slug: str, category: _CategoryFacts, vendor: str, image_url: str) -> dict:
+    """``p`` is a Product or a row of ``PRODUCT_COLUMNS``: the same document either way."""
     return {
         "id": p.pk,
         "sku": p.sku,
@@ -56,13 +81,13 @@ def product_document(p: Product, category_chain: list[Category]) -> dict:
         "name": p.name,
         "slug": p.slug,
         "description": p.description[:DESCRIPTION_INDEX_CHARS],
-        "brand": p.brand.name,
-        "brand_slug": p.brand.slug,
-        "category": p.category.name,
-        "category_text": " ".join(c.name for c in category_chain),
-        "category_path": p.category.slug_path,
+        "brand": brand_name,
+        "brand_slug": brand_slug,
+        "category": category.name,
+        "category_text": category.text,
+        "category_path": category.slug_path,
         # every ancestor path: filtering on any level and hierarchical counts
-        "category_paths": [c.slug_path for c in category_chain],
+        "category_paths": list(category.paths),
         "price": float(p.price),
         "currency": p.currency,
         "compare_at_price": float(p.compare_at_price) if p.compare_at_price is not None else None,
@@ -73,9 +98,9 @@ def product_document(p: Product, category_chain: list[Category]) -> dict:
         "popularity": p.sales_count,
         "created_at": p.created_at,
         "attrs": sorted(attribute_terms(p.attributes)),
-        "prefixes": word_prefixes(f"{p.name} {p.brand.name}"),
-        "image_url": images[0].url if images else "",
-        "vendor": p.vendor.slug if p.vendor_id else "",
+        "prefixes": word_prefixes(f"{p.name} {brand_name}"),
+        "image_url": image_url,
+        "vendor": vendor,
         "version": version_stamp(p),
         **sort_keys(p),
     }
@@ -96,11 +121,13 @@ def word_prefixes(text: str) -> list[str]:
 
     Computed here rather than by an engine's edge-ngram analyser so that both
     engines hold exactly the same terms."""
-    prefixes = set()
-    for word in query_words(text):
-        for end in range(1, min(len(word), PREFIX_MAX_CHARS) + 1):
-            prefixes.add(word[:end])
-    return sorted(prefixes)
+    return sorted(set().union(*map(_prefixes_of_word, query_words(text))))
+
+
+@lru_cache(maxsize=100_000)
+def _prefixes_of_word(word: str) -> frozenset[str]:
+    # Catalog words repeat (names, brands): a reindex computes each word's prefixes once.
+    return frozenset(word[:end] for end in range(1, min(len(word), PREFIX_MAX_CHARS) + 1))
 
 
 def indexable_products():
@@ -116,8 +143,11 @@ class CategoryChains:
     """Ancestor chains of categories, loaded once (the tree is small)."""
 
     def __init__(self) -> None:
-        self._by_path = {c.path: c for c in Category.objects.all()}
+        categories = list(Category.objects.all())
+        self._by_path = {c.path: c for c in categories}
+        self._by_id = {c.pk: c for c in categories}
         self._steplen = Category.steplen
+        self._facts: dict[int, _CategoryFacts] = {}
 
     def chain(self, category: Category) -> list[Category]:
         path = category.path
@@ -126,23 +156,85 @@ class CategoryChains:
             if path[:i] in self._by_path
         ]
 
+    def facts(self, category_id: int) -> _CategoryFacts:
+        """Computed once per category, not once per product."""
+        facts = self._facts.get(category_id)
+        if facts is None:
+            category = self._by_id.get(category_id)
+            if category is None:  # created since we loaded the tree
+                category = Category.objects.get(pk=category_id)
+                self._by_id[category_id] = self._by_path[category.path] = category
+            facts = self._facts[category_id] = _CategoryFacts.of(category, self.chain(category))
+        return facts
+
+
+# What a document reads from the product row itself. Documents are built from plain rows
+# rather than model instances: instantiating a product, its brand, category, vendor and
+# images was most of the time of a reindex.
+PRODUCT_COLUMNS = (
+    "pk", "sku", "name", "slug", "description", "brand_id", "category_id", "vendor_id", "price", "currency",
+    "compare_at_price", "stock_quantity", "rating_average", "rating_count", "sales_count", "created_at",
+    "updated_at", "attributes",
+)
+
+
+class _ById(dict):
+    """Columns of a small table (brands, vendors) by id, loaded in bulk when first needed."""
+
+    def __init__(self, model, *columns: str) -> None:
+        super().__init__()
+        self._rows = model.objects.order_by().values_list("pk", *columns)
+
+    def load(self, ids: set[int]) -> None:
+        missing = ids - self.keys()
+        missing.discard(None)
+        if missing:
+            self.update((pk, values) for pk, *values in self._rows.filter(pk__in=missing))
+
+
+class DocumentBuilder:
+    """Documents from product rows, with what they share (brands, vendors, the category
+    tree) loaded once for the whole build."""
+
+    def __init__(self) -> None:
+        self.categories = CategoryChains()
+        self.brands = _ById(Brand, "name", "slug")
+        self.vendors = _ById(Vendor, "slug")
+
+    def documents(self, rows: list, images=None) -> list[dict]:
+        """``images``: a ProductImage queryset holding at least these products' images."""
+        self.brands.load({r.brand_id for r in rows})
+        self.vendors.load({r.vendor_id for r in rows})
+        if images is None:
+            images = ProductImage.objects.filter(product_id__in=[r.pk for r in rows])
+        first_image: dict[int, str] = {}
+        for product_id, url in images.order_by("product_id", "position", "id").values_list("product_id", "url"):
+            first_image.setdefault(product_id, url)
+        brands, vendors, categories = self.brands, self.vendors, self.categories
+        return [
+            _document(r, *brands[r.brand_id], categories.facts(r.category_id),
+                      vendors[r.vendor_id][0] if r.vendor_id else "", first_image.get(r.pk, ""))
+            for r in rows
+        ]
+
+
+def indexable_rows():
+    """The products that belong in the index, as rows of ``PRODUCT_COLUMNS``."""
+    return Product.objects.visible().values_list(*PRODUCT_COLUMNS, named=True)
+
 
 def documents_for(product_ids: Iterable[int]) -> tuple[list[dict], set[int]]:
     """Documents for the visible products among ``product_ids``; and the ids to delete."""
     wanted = set(product_ids)
-    chains = CategoryChains()
-    docs = [product_document(p, chains.chain(p.category)) for p in indexable_products().filter(pk__in=wanted)]
+    docs = DocumentBuilder().documents(list(indexable_rows().filter(pk__in=wanted)))
     return docs, wanted - {d["id"] for d in docs}
 
 
 def iter_all_documents(batch_size: int = 2000) -> Iterator[list[dict]]:
     """Stream every indexable product in batches (server-side cursor, flat memory)."""
-    chains = CategoryChains()
-    batch: list[dict] = []
-    for p in indexable_products().order_by("pk").iterator(chunk_size=batch_size):
-        batch.append(product_document(p, chains.chain(p.category)))
-        if len(batch) >= batch_size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    builder = DocumentBuilder()
+    rows = indexable_rows().order_by("pk").iterator(chunk_size=batch_size)
+    while chunk := list(islice(rows, batch_size)):
+        # Rows come in id order: the chunk's images are those of its id range.
+        images = ProductImage.objects.filter(product_id__gte=chunk[0].pk, product_id__lte=chunk[-1].pk)
+        yield builder.documents(chunk, images)

@@ -10,6 +10,7 @@ built by search.documents for both engines; this class only declares the index.
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django_elasticsearch_dsl import Document, fields
 from django_elasticsearch_dsl.registries import registry
 from elasticsearch.dsl import analyzer, token_filter
@@ -21,7 +22,7 @@ en_fold = analyzer("en_fold", tokenizer="standard", filter=["lowercase", "asciif
 
 INDEX_SETTINGS = {
     "number_of_shards": 1,
-    "number_of_replicas": 0,  # the cluster profile raises this (see deploy/README.md)
+    "number_of_replicas": 0,  # index_body() sets SEARCH_ENGINE["REPLICAS"] (ELASTICSEARCH_REPLICAS)
     "refresh_interval": "1s",
     "max_result_window": 10000,
 }
@@ -75,4 +76,7 @@ def index_body() -> dict:
     """Settings and mappings for a new concrete product index."""
     body = ProductDocument._index.to_dict()
     body["mappings"]["dynamic"] = "strict"
+    # Replica shards: none on a single node; 1 on the es-cluster profile (ELASTICSEARCH_REPLICAS),
+    # so that the index survives the loss of a node.
+    body["settings"]["number_of_replicas"] = django_settings.SEARCH_ENGINE.get("REPLICAS", 0)
     return body

@@ -15,6 +15,7 @@ from decimal import Decimal
 from search.request import Facet, FacetValue, SearchRequest
 
 RATING_STEPS = (4, 3, 2, 1)
+MAX_FIXED_PRICE_RANGES = 20
 MAX_TERMS = 200
 MAX_ATTRIBUTE_TERMS = 1000
 
@@ -70,7 +71,7 @@ def aggregation_plan(req: SearchRequest) -> list[tuple[str | None, dict]]:
     plan: list[tuple[str | None, dict]] = [
         ("category", {"category": {"terms": {"field": "category_paths", "size": MAX_TERMS}}}),
         ("brand", {"brand": {"terms": {"field": "brand_slug", "size": MAX_TERMS}}}),
-        ("price", {"price": {"stats": {"field": "price"}}}),
+        ("price", {"price": {"stats": {"field": "price"}}, **price_percentiles_agg(req)}),
         # Disjoint bands (tantivy rejects overlapping ranges), summed into "n★ & up".
         ("rating", {"rating": {"range": {"field": "rating", "ranges": [
             {"key": str(n), "from": n, **({"to": n + 1} if n < max(RATING_STEPS) else {})} for n in RATING_STEPS
@@ -85,14 +86,33 @@ def aggregation_plan(req: SearchRequest) -> list[tuple[str | None, dict]]:
     return plan
 
 
+def price_percentiles_agg(req: SearchRequest) -> dict:
+    """Equal-count price ranges need the price percentiles (ES syntax; tantivy takes it too)."""
+    if not req.price_equal_ranges:
+        return {}
+    n = req.price_equal_ranges
+    percents = [round(100 * i / n, 3) for i in range(1, n)]
+    return {"price_percentiles": {"percentiles": {"field": "price", "percents": percents}}}
+
+
 def filters_without(filters: list[Filter], group: str | None) -> list[Filter]:
     return [f for f in filters if f.group != group]
 
 
-def price_ranges(low: float, high: float, steps: int = 5) -> list[tuple[float | None, float | None]]:
-    """Round-number price ranges spanning the results (adapts to what was found)."""
+def price_ranges(low: float, high: float, step: float | None = None,
+                 steps: int = 5) -> list[tuple[float | None, float | None]]:
+    """Price ranges spanning the results: every ``step`` when the category asks for
+    fixed steps, else round-number ranges that adapt to what was found."""
     if high <= low:
         return [(None, None)]
+    if step:
+        step = max(1, int(step))
+        edges = []
+        edge = (int(low) // step + 1) * step
+        while edge < high and len(edges) < MAX_FIXED_PRICE_RANGES - 1:
+            edges.append(edge)
+            edge += step
+        return _bounds(edges)
     raw_step = (high - low) / steps
     magnitude = 10 ** max(0, len(str(int(raw_step))) - 1)
     step = max(1, round(raw_step / magnitude)) * magnitude
@@ -101,6 +121,29 @@ def price_ranges(low: float, high: float, steps: int = 5) -> list[tuple[float | 
     while edge < high and len(edges) < steps - 1:
         edges.append(edge)
         edge += step
+    return _bounds(edges)
+
+
+def equal_count_price_ranges(low: float, high: float,
+                             percentiles: dict) -> list[tuple[float | None, float | None]]:
+    """Ranges holding similar numbers of products: edges at the price percentiles
+    (both engines answer ``percentiles``; their estimates differ slightly, and the edges
+    are rounded to two significant digits), each counted exactly afterwards."""
+    values = sorted(
+        (float(k), v) for k, v in (percentiles.get("values") or {}).items() if isinstance(v, (int, float))
+    )
+    edges = sorted({_round_edge(v) for _, v in values})
+    return _bounds([e for e in edges if low < e < high]) if high > low else [(None, None)]
+
+
+def _round_edge(value: float) -> int:
+    """The next round number above a percentile (two significant digits): ranges include
+    their lower bound, so the percentile's own products stay in the range below."""
+    magnitude = 10 ** max(0, len(str(int(value))) - 2)
+    return (int(value) // magnitude + 1) * magnitude
+
+
+def _bounds(edges: list) -> list[tuple[float | None, float | None]]:
     bounds: list[tuple[float | None, float | None]] = []
     previous = None
     for edge in edges:
@@ -108,6 +151,15 @@ def price_ranges(low: float, high: float, steps: int = 5) -> list[tuple[float | 
         previous = float(edge)
     bounds.append((previous, None))
     return bounds
+
+
+def price_bounds(req: SearchRequest, raw: dict) -> list[tuple[float | None, float | None]]:
+    """The price ranges to count for this request, from its first aggregations
+    (``price`` stats, and ``price_percentiles`` when asked for equal-count ranges)."""
+    stats = raw.get("price") or {}
+    if req.price_equal_ranges and raw.get("price_percentiles"):
+        return equal_count_price_ranges(stats["min"], stats["max"], raw["price_percentiles"])
+    return price_ranges(stats["min"], stats["max"], req.price_step)
 
 
 def price_range_agg(bounds: list[tuple[float | None, float | None]]) -> dict:

@@ -2,22 +2,137 @@
 
 Every save bumps a version key in the cache, so running processes pick up a
 change within seconds (search.rules caches the compiled rules per version).
+Facet curation (FacetSetting, PriceBucketing) is read at query time the same way.
+The search analytics (SearchEvent, ClickEvent) are written by search.analytics.
+
+Rule input comes from people, through the admin and import_synonyms: ``clean()``
+refuses what would break or mislead the search (markup, control characters,
+empty or over-long terms, circular one-way synonyms, unsafe redirect targets)
+with a message saying what to change.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
+from urllib.parse import urlsplit
+
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
-from store.models import Brand, Category, Product
+from store.models import AttributeDefinition, Brand, Category, Product
 
 QUERY_MAX = 200
+SYNONYM_TERM_MAX = 60
+FACET_LABEL_MAX = 80
+# C0 and C1 control characters, DEL included (tabs and line breaks too: a term is one line).
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def normalise_query(text: str) -> str:
     """The form queries are matched and recorded in: lower-case, single spaces."""
     return " ".join(text.lower().split())[:QUERY_MAX]
+
+
+def has_control_characters(text: str) -> bool:
+    return bool(_CONTROL_CHARACTERS.search(text))
+
+
+def text_input_error(text: str, what: str) -> str | None:
+    """Why ``text`` (typed by a merchandiser, shown to shoppers) is refused, or None."""
+    if has_control_characters(text):
+        return f"{what} contains a control character (a tab, a line break or an invisible character)."
+    if "<" in text or ">" in text:
+        return f"{what} contains “<” or “>”: HTML is not allowed here."
+    return None
+
+
+def split_synonym_terms(raw: str) -> list[str]:
+    """The comma-separated terms of a synonym set, validated; raises ValidationError
+    listing every problem."""
+    from search.text import WORD_MAX_CHARS, query_words
+
+    errors: list[str] = []
+    pieces = raw.split(",")
+    terms: list[str] = []
+    seen: dict[tuple[str, ...], str] = {}
+    for number, piece in enumerate(pieces, start=1):
+        term = " ".join(piece.split())
+        if not term:
+            errors.append(f"Term {number} is empty: remove the extra comma.")
+            continue
+        problem = text_input_error(piece, f"Term “{term[:SYNONYM_TERM_MAX]}”")
+        if problem:
+            errors.append(problem)
+            continue
+        if len(term) > SYNONYM_TERM_MAX:
+            errors.append(f"Term “{term[:20]}…” is {len(term)} characters long; "
+                          f"a term has at most {SYNONYM_TERM_MAX}.")
+            continue
+        words = tuple(query_words(term))
+        if not words:
+            if any(c.isalnum() for c in term):
+                errors.append(f"Term “{term}” has no word of at most {WORD_MAX_CHARS} characters, "
+                              "so it can never match a search.")
+            else:
+                errors.append(f"Term “{term}” has no letters or digits, so it can never match a search.")
+            continue
+        if words in seen:
+            errors.append(f"“{term}” is listed twice (the same search as “{seen[words]}”).")
+            continue
+        seen[words] = term
+        terms.append(term)
+    if not errors and len(terms) < 2:
+        errors.append("A synonym set needs at least two different terms, separated by commas.")
+    if errors:
+        raise ValidationError(errors)
+    return terms
+
+
+def redirect_target_error(url: str) -> str | None:
+    """Why a redirect target is refused, or None. Only paths on this site and https://
+    URLs: never javascript:, data:, protocol-relative (//host) or backslash tricks."""
+    if not url:
+        return "Enter a path on this site (starting with /) or an https:// URL."
+    if url != url.strip() or any(c.isspace() for c in url) or has_control_characters(url):
+        return "The address must not contain spaces, line breaks or control characters."
+    if "\\" in url:
+        return "The address must not contain a backslash (browsers read “/\\” as another site)."
+    if url.startswith("/"):
+        if url.startswith("//"):
+            return "“//” leads to another site; for an external page write the full https:// URL."
+        return None
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "https":
+        parts = urlsplit(url)
+        if parts.username or parts.password:
+            return "An https:// URL with a user name or password is not allowed."
+        try:
+            URLValidator(schemes=["https"])(url)
+        except ValidationError:
+            return "This is not a valid https:// URL."
+        return None
+    if scheme in ("javascript", "data", "vbscript", "file", "blob"):
+        return (f"“{scheme}:” addresses are not allowed: use a path on this site (starting with /) "
+                "or an https:// URL.")
+    if scheme == "http":
+        return "Use https:// (plain http:// would send shoppers to an insecure page)."
+    return "Use a path on this site (starting with /) or an https:// URL."
+
+
+def clean_rule_query(value: str, field: str = "query") -> str:
+    """A query as rules match it; raises ValidationError for empty or hostile input."""
+    problem = text_input_error(value, "The query")
+    if problem:
+        raise ValidationError({field: problem})
+    query = normalise_query(value)
+    if not query:
+        raise ValidationError({field: "Enter the query (the words shoppers type)."})
+    return query
 
 
 class ScheduledRule(models.Model):
@@ -28,10 +143,6 @@ class ScheduledRule(models.Model):
 
     class Meta:
         abstract = True
-
-    def clean(self) -> None:
-        if self.starts_at and self.ends_at and self.starts_at >= self.ends_at:
-            raise ValidationError({"ends_at": "The end must be after the start."})
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
@@ -46,10 +157,31 @@ class ScheduledRule(models.Model):
         bump_rules_version()
         return result
 
+    def clean(self) -> None:
+        if self.starts_at and self.ends_at and self.starts_at >= self.ends_at:
+            raise ValidationError({"ends_at": "The end must be after the start."})
+
     @classmethod
     def live(cls, now=None):
         now = now or timezone.now()
         return cls.objects.filter(is_active=True).exclude(starts_at__gt=now).exclude(ends_at__lte=now)
+
+    def state(self, now=None) -> str:
+        """live, scheduled (starts later), ended or off: what the admin lists show."""
+        now = now or timezone.now()
+        if not self.is_active:
+            return "off"
+        if self.ends_at and self.ends_at <= now:
+            return "ended"
+        if self.starts_at and self.starts_at > now:
+            return "scheduled"
+        return "live"
+
+    def overlaps(self, other: ScheduledRule) -> bool:
+        """Whether the two rules' schedules share a moment."""
+        starts_before_other_ends = not (self.starts_at and other.ends_at) or self.starts_at < other.ends_at
+        other_starts_before_end = not (other.starts_at and self.ends_at) or other.starts_at < self.ends_at
+        return starts_before_other_ends and other_starts_before_end
 
 
 class SynonymSet(ScheduledRule):
@@ -61,7 +193,8 @@ class SynonymSet(ScheduledRule):
     terms = models.CharField(
         max_length=500,
         help_text="Comma-separated terms, multi-word allowed: “tee, t-shirt, tshirt”. "
-                  "One-way: the first term expands to the rest (“laptop → notebook”).",
+                  "One-way: the first term expands to the rest (“laptop → notebook”). "
+                  f"At least two terms, each at most {SYNONYM_TERM_MAX} characters, no HTML.",
     )
 
     class Meta:
@@ -75,6 +208,37 @@ class SynonymSet(ScheduledRule):
 
     def term_list(self) -> list[str]:
         return [normalise_query(t) for t in self.terms.split(",") if t.strip()]
+
+    def clean(self) -> None:
+        super().clean()
+        try:
+            terms = split_synonym_terms(self.terms or "")
+        except ValidationError as exc:
+            raise ValidationError({"terms": exc.messages}) from None
+        self.terms = ", ".join(terms)
+        if self.kind == self.Kind.ONE_WAY and self.is_active:
+            self._refuse_circular_mapping()
+
+    def _refuse_circular_mapping(self) -> None:
+        """A → B here while another one-way set says B → A (at an overlapping time):
+        that is a two-way set written twice, and a sign of a mistake."""
+        from search.rules import words_of
+
+        mine = [words_of(t) for t in self.term_list()]
+        head, targets = mine[0], set(mine[1:])
+        others = SynonymSet.objects.filter(kind=self.Kind.ONE_WAY, is_active=True)
+        if self.pk:
+            others = others.exclude(pk=self.pk)
+        for other in others:
+            theirs = [words_of(t) for t in other.term_list()]
+            if len(theirs) < 2 or not self.overlaps(other):
+                continue
+            if theirs[0] in targets and head in theirs[1:]:
+                a, b = self.term_list()[0], other.term_list()[0]
+                raise ValidationError({"terms": (
+                    f"Circular one-way synonyms: “{a} → {b}” here, while the one-way set “{other}” "
+                    f"already maps “{b}” to “{a}”. Use one two-way set (“{a}, {b}”) instead."
+                )})
 
 
 class BoostRule(ScheduledRule):
@@ -104,7 +268,12 @@ class BoostRule(ScheduledRule):
 
     def clean(self) -> None:
         super().clean()
-        if not 0 < self.factor <= 100:
+        if self.query_term:
+            problem = text_input_error(self.query_term, "The query word")
+            if problem:
+                raise ValidationError({"query_term": problem})
+            self.query_term = normalise_query(self.query_term)
+        if self.factor is None or not 0 < self.factor <= 100:
             raise ValidationError({"factor": "The factor must be above 0 and at most 100."})
         needs = {self.Target.BRAND: "brand", self.Target.CATEGORY: "category",
                  self.Target.NEW_ARRIVALS: "new_within_days"}
@@ -114,7 +283,8 @@ class BoostRule(ScheduledRule):
 
 
 class PinRule(ScheduledRule):
-    query = models.CharField(max_length=QUERY_MAX, help_text="The query (matched case- and space-insensitively).")
+    query = models.CharField(max_length=QUERY_MAX,
+                             help_text="The query (matched case- and space-insensitively).")
 
     class Meta:
         ordering = ["query"]
@@ -126,6 +296,10 @@ class PinRule(ScheduledRule):
         self.query = normalise_query(self.query)
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        super().clean()
+        self.query = clean_rule_query(self.query or "")
+
 
 class PinnedProduct(models.Model):
     class Action(models.TextChoices):
@@ -133,13 +307,21 @@ class PinnedProduct(models.Model):
         HIDE = "hide", "Never show"
 
     rule = models.ForeignKey(PinRule, on_delete=models.CASCADE, related_name="entries")
+    # A deleted product takes its pins along; an inactive one stays pinned but is never
+    # shown (the index holds only visible products, and pins are searched in the index).
     product = models.ForeignKey(Product, on_delete=models.CASCADE)
-    action = models.CharField(max_length=4, choices=Action.choices, default=Action.PIN)
-    position = models.PositiveSmallIntegerField(default=0)
+    action = models.CharField(
+        max_length=4, choices=Action.choices, default=Action.PIN,
+        help_text="Show first (pinned, in position order) or never show for this query.",
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Pinned products: 0 comes first.")
 
     class Meta:
         ordering = ["position", "id"]
         unique_together = [("rule", "product")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()}: {self.product}"
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
@@ -149,7 +331,8 @@ class PinnedProduct(models.Model):
 
 
 class Redirect(ScheduledRule):
-    query = models.CharField(max_length=QUERY_MAX, unique=True)
+    query = models.CharField(max_length=QUERY_MAX, unique=True,
+                             help_text="The query (matched case- and space-insensitively).")
     url = models.CharField(max_length=500, help_text="A path on this site (/pages/returns/) or an https:// URL.")
 
     class Meta:
@@ -158,14 +341,22 @@ class Redirect(ScheduledRule):
     def __str__(self) -> str:
         return f"{self.query} → {self.url}"
 
-    def clean(self) -> None:
-        super().clean()
-        if not (self.url.startswith("/") and not self.url.startswith("//")) and not self.url.startswith("https://"):
-            raise ValidationError({"url": "Use a path on this site (starting with /) or an https:// URL."})
-
     def save(self, *args, **kwargs):
         self.query = normalise_query(self.query)
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        try:
+            self.query = clean_rule_query(self.query or "")
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        problem = redirect_target_error(self.url or "")
+        if problem:
+            errors["url"] = [problem]
+        if errors:
+            raise ValidationError(errors)
 
 
 class FieldWeights(ScheduledRule):
@@ -188,3 +379,170 @@ class FieldWeights(ScheduledRule):
             value = getattr(self, field)
             if value is None or not 0 <= value <= 50:
                 raise ValidationError({field: "Weights go from 0 to 50."})
+
+
+# --- Facet curation (read at query time, like the rules) ---------------------------
+
+
+class RulesVersioned(models.Model):
+    """Saving or deleting bumps the rules version: every process reloads within seconds."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        from search.rules import bump_rules_version
+
+        bump_rules_version()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        from search.rules import bump_rules_version
+
+        bump_rules_version()
+        return result
+
+
+def category_family_paths(category: Category) -> tuple[list[str], str]:
+    """(the slug paths of the category and its ancestors, the path prefix of its descendants)."""
+    parts = category.slug_path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)], category.slug_path + "/"
+
+
+class FacetSetting(RulesVersioned):
+    """How one attribute facet shows in a category and below (until a subcategory has
+    settings of its own: the nearest category with settings decides)."""
+
+    category = models.ForeignKey(
+        Category, on_delete=models.CASCADE, related_name="facet_settings",
+        help_text="Applies here and in the subcategories that have no settings of their own.",
+    )
+    attribute = models.SlugField(
+        "attribute code", max_length=40,
+        help_text="The code of an attribute of this category, a parent or a subcategory (e.g. “color”).",
+    )
+    label = models.CharField(max_length=FACET_LABEL_MAX, blank=True,
+                             help_text="Shown as the facet title; empty: the attribute's own label.")
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Smaller first; attributes without a setting follow in their usual order.")
+    visible = models.BooleanField(default=True, help_text="Untick to hide this facet in the category.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category__slug_path", "position", "attribute"]
+        unique_together = [("category", "attribute")]
+        verbose_name = "facet setting"
+
+    def __str__(self) -> str:
+        return f"{self.category}: {self.label or self.attribute}"
+
+    def clean(self) -> None:
+        if self.label:
+            problem = text_input_error(self.label, "The label")
+            if problem:
+                raise ValidationError({"label": problem})
+            self.label = " ".join(self.label.split())
+        if self.category_id and self.attribute:
+            paths, below = category_family_paths(self.category)
+            defined = AttributeDefinition.objects.filter(
+                models.Q(category__slug_path__in=paths) | models.Q(category__slug_path__startswith=below),
+                code=self.attribute,
+            )
+            if not defined.exists():
+                raise ValidationError({"attribute": (
+                    f"No attribute “{self.attribute}” is defined for {self.category}, its parents or its "
+                    "subcategories: check the code under Store › Attribute definitions."
+                )})
+
+
+class PriceBucketing(RulesVersioned):
+    """How the price facet splits the results of a category (and below, until a
+    subcategory has its own choice). Without one: round-number ranges."""
+
+    class Mode(models.TextChoices):
+        AUTO = "auto", "Round-number ranges that adapt to the results"
+        FIXED = "fixed", "Fixed steps (e.g. every $25)"
+        EQUAL_COUNT = "equal_count", "Ranges holding similar numbers of products"
+
+    category = models.OneToOneField(Category, on_delete=models.CASCADE, related_name="price_bucketing")
+    mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.AUTO)
+    step = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Fixed steps only: the width of each range, a whole amount (25: under $25, $25 – $50…).",
+    )
+    range_count = models.PositiveSmallIntegerField(
+        default=4, help_text="Similar-numbers mode only: how many ranges (2 to 8).")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category__slug_path"]
+        verbose_name = "price bucketing"
+        verbose_name_plural = "price bucketing"
+
+    def __str__(self) -> str:
+        detail = f" ({self.step})" if self.mode == self.Mode.FIXED else ""
+        return f"{self.category}: {self.get_mode_display()}{detail}"
+
+    def clean(self) -> None:
+        if self.mode == self.Mode.FIXED and not self.step:
+            raise ValidationError({"step": "Fixed steps need the width of a range (a whole amount above 0)."})
+        if self.mode == self.Mode.EQUAL_COUNT and not 2 <= (self.range_count or 0) <= 8:
+            raise ValidationError({"range_count": "Choose between 2 and 8 ranges."})
+
+
+@receiver(post_delete, sender=PinnedProduct)
+@receiver(post_delete, sender=FacetSetting)
+@receiver(post_delete, sender=PriceBucketing)
+def _bump_after_cascade(sender, **kwargs) -> None:
+    """Rows deleted along with a product or a category (cascades skip delete())."""
+    from search.rules import bump_rules_version
+
+    bump_rules_version()
+
+
+# --- Search analytics (written by search.analytics, read by search.reports) ---------
+
+
+class SearchEvent(models.Model):
+    """One results page shown to a shopper. No IP address, no user: the session key
+    only as a keyed hash (it groups one visit's searches and cannot be reversed)."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
+                             help_text="Ties the clicks on this page's results to it.")
+    query = models.CharField(max_length=QUERY_MAX, help_text="Normalised: lower-case, single spaces.")
+    filters = models.JSONField(default=dict, blank=True)
+    result_count = models.PositiveIntegerField(default=0)
+    redirected = models.BooleanField(default=False, help_text="Answered by a redirect rule.")
+    latency_ms = models.PositiveIntegerField(default=0)
+    page = models.PositiveSmallIntegerField(default=1)
+    session_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["query", "created_at"], name="search_event_query_time")]
+        verbose_name = "search"
+        verbose_name_plural = "searches"
+
+    def __str__(self) -> str:
+        return f"“{self.query}” ({self.result_count} results)"
+
+
+class ClickEvent(models.Model):
+    """A click on a result. ``search_token`` names the SearchEvent when the click came
+    from a recorded results page (no database constraint: the two are written by
+    separate tasks, in either order)."""
+
+    search_token = models.UUIDField(null=True, blank=True, db_index=True)
+    query = models.CharField(max_length=QUERY_MAX, blank=True)
+    product_id = models.PositiveBigIntegerField(db_index=True)
+    position = models.PositiveIntegerField(null=True, blank=True, help_text="1 is the first result.")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "click"
+
+    def __str__(self) -> str:
+        return f"product {self.product_id} from “{self.query}”"

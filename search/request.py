@@ -59,6 +59,11 @@ class SearchRequest:
     tuning: object | None = None
     only_ids: tuple[int, ...] = ()
     window: tuple[int, int] | None = None
+    # Set by search.services from the category's price bucketing (never from the URL):
+    # a fixed range width, or a number of ranges holding similar numbers of products;
+    # neither: round-number ranges that adapt to the results.
+    price_step: float | None = None
+    price_equal_ranges: int = 0
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_LENGTH:

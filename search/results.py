@@ -8,6 +8,7 @@ from django.core.cache import cache
 
 from search.facets import build_facets
 from search.request import SearchHit, SearchRequest, SearchResult
+from search.rules import facet_curation
 from search.text import highlight
 from store.models import AttributeDefinition, Brand, Category
 
@@ -25,13 +26,32 @@ def _labels() -> dict[str, str]:
 
 
 def attribute_labels(category_path: str | None) -> dict[str, str]:
-    """The attribute facets of a category: its own and its ancestors' definitions."""
+    """The attribute facets of a category, in display order (code → title): its own and
+    its ancestors' definitions, curated by the FacetSettings of the category or of its
+    nearest ancestor having some (order, title, hidden), read at query time."""
     if not category_path:
         return {}
     parts = category_path.split("/")
     paths = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
     definitions = AttributeDefinition.objects.filter(category__slug_path__in=paths).order_by("category__depth", "id")
-    return {d.code: d.label for d in definitions}
+    labels = {d.code: d.label for d in definitions}
+    curation = facet_curation(category_path)
+    if not curation:
+        return labels
+    settings = {c.attribute: c for c in curation}
+    usual_order = {code: i for i, code in enumerate(labels)}
+
+    def display_order(code: str) -> tuple:
+        setting = settings.get(code)
+        return (0, setting.position, usual_order[code]) if setting else (1, 0, usual_order[code])
+
+    curated = {}
+    for code in sorted(labels, key=display_order):
+        setting = settings.get(code)
+        if setting and not setting.visible:
+            continue
+        curated[code] = (setting.label if setting and setting.label else labels[code])
+    return curated
 
 
 def assemble_result(req: SearchRequest, total: int, hits: list[SearchHit], raw_facets: dict) -> SearchResult:

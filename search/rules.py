@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from search.documents import EPOCH, ID_SPACE
@@ -61,13 +62,39 @@ class CompiledRules:
     pins: dict[str, list[tuple[Window, list[int], list[int]]]] = field(default_factory=dict)
     redirects: dict[str, list[tuple[Window, str]]] = field(default_factory=dict)
     weights: list[tuple[Window, tuple[tuple[str, float], ...]]] = field(default_factory=list)
+    # Facet curation by category slug path (search.models.FacetSetting / PriceBucketing).
+    facet_settings: dict[str, list[FacetCuration]] = field(default_factory=dict)
+    price_bucketing: dict[str, PriceChoice] = field(default_factory=dict)
 
 
-def bump_rules_version() -> None:
+@dataclass(frozen=True)
+class FacetCuration:
+    attribute: str
+    label: str
+    position: int
+    visible: bool
+
+
+@dataclass(frozen=True)
+class PriceChoice:
+    mode: str  # auto, fixed or equal_count
+    step: int | None = None
+    range_count: int = 4
+
+
+def _incr_version() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:
         cache.set(VERSION_KEY, 1, None)
+
+
+def bump_rules_version() -> None:
+    """Now, and again once the transaction commits: a process that reloaded in between
+    (and so read the rows as they were before the commit) reloads once more."""
+    _incr_version()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_incr_version)
 
 
 _memo: dict = {"version": None, "checked": 0.0, "rules": None}
@@ -98,7 +125,15 @@ def words_of(term: str) -> tuple[str, ...]:
 
 
 def load_rules() -> CompiledRules:
-    from search.models import BoostRule, FieldWeights, PinRule, Redirect, SynonymSet
+    from search.models import (
+        BoostRule,
+        FacetSetting,
+        FieldWeights,
+        PinRule,
+        PriceBucketing,
+        Redirect,
+        SynonymSet,
+    )
 
     rules = CompiledRules()
     for s in SynonymSet.objects.filter(is_active=True):
@@ -122,7 +157,32 @@ def load_rules() -> CompiledRules:
         weights = (("name", float(w.name)), ("brand", float(w.brand)), ("category_text", float(w.category)),
                    ("description", float(w.description)))
         rules.weights.append((Window(w.starts_at, w.ends_at), weights))
+    for f in FacetSetting.objects.select_related("category").order_by("position", "attribute"):
+        rules.facet_settings.setdefault(f.category.slug_path, []).append(
+            FacetCuration(f.attribute, f.label, f.position, f.visible))
+    for b in PriceBucketing.objects.select_related("category"):
+        rules.price_bucketing[b.category.slug_path] = PriceChoice(b.mode, b.step, b.range_count)
     return rules
+
+
+def nearest_setting(settings_by_path: dict, category_path: str | None):
+    """The setting of the category or of its nearest ancestor having one, else None."""
+    if not category_path:
+        return None
+    parts = category_path.split("/")
+    for end in range(len(parts), 0, -1):
+        found = settings_by_path.get("/".join(parts[:end]))
+        if found is not None:
+            return found
+    return None
+
+
+def facet_curation(category_path: str | None) -> list[FacetCuration] | None:
+    return nearest_setting(current_rules().facet_settings, category_path)
+
+
+def price_choice(category_path: str | None) -> PriceChoice | None:
+    return nearest_setting(current_rules().price_bucketing, category_path)
 
 
 def boost_filter(rule, now: datetime) -> Filter:

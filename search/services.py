@@ -5,19 +5,25 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field, replace
 
+from ops.metrics import observed_search
 from search.backends import get_backend
 from search.request import FacetValue, SearchHit, SearchRequest, SearchResult
-from search.rules import resolve
+from search.result_cache import cached_autocomplete, cached_browse_listing
+from search.rules import price_choice, resolve
 from search.text import query_words
 
 AUTOCOMPLETE_MIN_CHARS = 2
 AUTOCOMPLETE_PRODUCTS = 6
+AUTOCOMPLETE_QUERIES = 4
 
 
+@observed_search  # latency and zero-result rate (ops.metrics)
+@cached_browse_listing  # category landing pages from the cache (search.result_cache)
 def search_products(request: SearchRequest, *, apply_rules: bool = True) -> SearchResult:
     """Search with the merchandising rules (redirects, synonyms, boosts, pins and
     hides); on zero results, relax the query and suggest a spelling."""
     backend = get_backend()
+    request = with_price_bucketing(request)
     if apply_rules and request.text and not request.autocomplete:
         resolution = resolve(request.text)
         if resolution.redirect:
@@ -41,6 +47,21 @@ def search_products(request: SearchRequest, *, apply_rules: bool = True) -> Sear
     if nearby and nearby.hits:
         result.suggestion = did_you_mean(words, nearby.hits)
     return result
+
+
+def with_price_bucketing(request: SearchRequest) -> SearchRequest:
+    """The price ranges the category (or its nearest ancestor) asks for: a display
+    choice read at query time, applied with or without the ranking rules."""
+    if not request.with_facets or request.autocomplete or not request.category:
+        return request
+    choice = price_choice(request.category)
+    if choice is None or choice.mode == "auto":
+        return request
+    if choice.mode == "fixed" and choice.step:
+        return replace(request, price_step=float(choice.step))
+    if choice.mode == "equal_count":
+        return replace(request, price_equal_ranges=choice.range_count)
+    return request
 
 
 def _search_with_pins(backend, request: SearchRequest, pinned_ids: tuple[int, ...]) -> SearchResult:
@@ -88,9 +109,14 @@ class Suggestions:
         return not (self.products or self.categories or self.brands or self.queries)
 
 
+@observed_search
+@cached_autocomplete  # short prefixes from the cache
 def autocomplete(text: str, limit: int = AUTOCOMPLETE_PRODUCTS) -> Suggestions:
-    """Products, categories and brands for what the shopper has typed so far;
-    falls back to the typo-tolerant search when no word starts that way."""
+    """Products, categories and brands for what the shopper has typed so far (falls
+    back to the typo-tolerant search when no word starts that way), and the popular
+    queries of the last 30 days that start that way (search.analytics)."""
+    from search.analytics import popular_queries
+
     text = " ".join(text.split())[:100]
     suggestions = Suggestions(text=text)
     if len(text) < AUTOCOMPLETE_MIN_CHARS:
@@ -103,4 +129,5 @@ def autocomplete(text: str, limit: int = AUTOCOMPLETE_PRODUCTS) -> Suggestions:
     facets = {f.name: f.values for f in result.facets}
     suggestions.categories = facets.get("category", [])[:4]
     suggestions.brands = facets.get("brand", [])[:4]
+    suggestions.queries = popular_queries(text, AUTOCOMPLETE_QUERIES)
     return suggestions

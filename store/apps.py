@@ -6,4 +6,4 @@ class StoreConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import caching, signals  # noqa: F401 - signal receivers

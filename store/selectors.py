@@ -4,18 +4,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
 from search.request import SearchHit
 
+from .caching import MENU_KEY, cached, featured_key
 from .models import AttributeDefinition, Category, Product, ProductImage, Review
 
 
 def category_menu() -> list[dict]:
-    """Top categories with their direct subcategories, in two queries.
+    """Top categories with their direct subcategories, from the cache (see store.caching).
 
     Passed to templates as a callable so that pages which don't render the
     menu don't pay for it."""
+    return cached(MENU_KEY, settings.CATEGORY_MENU_CACHE_SECONDS, build_category_menu)
+
+
+def build_category_menu() -> list[dict]:
+    """Top categories with their direct subcategories, in one query."""
     nodes = list(Category.objects.filter(depth__lte=2).order_by("path"))
     menu: list[dict] = []
     for node in nodes:
@@ -48,6 +55,11 @@ def product_card(product: Product) -> SearchHit:
 
 
 def featured_products(limit: int = 8) -> list[SearchHit]:
+    """Best sellers that a shopper can buy now, from the cache until the index changes."""
+    return cached(featured_key(limit), settings.HOME_FEATURED_CACHE_SECONDS, lambda: build_featured_products(limit))
+
+
+def build_featured_products(limit: int = 8) -> list[SearchHit]:
     """Best sellers that a shopper can buy now: one query plus one for their images."""
     products = (
         Product.objects.visible()

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from elasticsearch import ApiError, TransportError, helpers
 
 from search.es_index import index_body
-from search.facets import price_ranges, request_filters
+from search.facets import price_bounds, request_filters
 from search.request import SearchRequest
 from search.results import make_hit
 from search.text import query_words
@@ -143,7 +143,7 @@ class ElasticsearchBackend(SearchBackend):
             raw = compiler.unwrap_aggregations(response.get("aggregations", {}))
             stats = raw.get("price") or {}
             if req.with_facets and stats.get("count"):
-                bounds = price_ranges(stats["min"], stats["max"])
+                bounds = price_bounds(req, raw)
                 ranges = self.client.search(index=self.alias, body=compiler.price_ranges_body(req, filters, bounds))
                 raw.update(compiler.unwrap_aggregations(ranges.get("aggregations", {})))
         words = query_words(req.text)

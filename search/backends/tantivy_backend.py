@@ -21,7 +21,7 @@ from pathlib import Path
 
 import tantivy
 
-from search.facets import aggregation_plan, filters_without, price_range_agg, price_ranges, request_filters
+from search.facets import aggregation_plan, filters_without, price_bounds, price_range_agg, request_filters
 from search.request import SearchRequest
 from search.results import make_hit
 from search.text import query_words, stem_analyzer
@@ -273,7 +273,7 @@ class TantivyBackend(SearchBackend):
             raw.update(searcher.aggregate(compiler.combine(self.schema, main, list(remaining)), aggs))
         stats = raw.get("price") or {}
         if stats.get("count"):
-            bounds = price_ranges(stats["min"], stats["max"])
+            bounds = price_bounds(req, raw)
             price_filters = filters_without(filters, "price")
             raw.update(searcher.aggregate(compiler.combine(self.schema, main, price_filters), price_range_agg(bounds)))
         return raw

@@ -21,6 +21,11 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshot
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "e2e: a journey in a real browser (tests/e2e)")
+
+
 # Playwright's sync API runs an event loop in this thread; the ORM calls the
 # tests make between browser steps are plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -57,7 +62,7 @@ def shop(live_server, transactional_db, settings, tmp_path):
 
 
 def _context(browser, javascript: bool):
-    return browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900})
+    return browser.new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 800})
 
 
 @pytest.fixture

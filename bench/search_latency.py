@@ -1,0 +1,136 @@
+"""Benchmark: search latency on the tantivy engine with 50,000 products.
+
+    .venv/bin/python bench/search_latency.py [--products 50000] [--requests 500]
+
+A throwaway PostgreSQL database (``bench_search``) seeded with ``seed_catalog --products N
+--seed 1`` and indexed with ``manage.py reindex`` into a temporary directory. Then, in this
+process, ``search.services.search_products`` answers a shuffled mix of requests, built
+from the catalog's own words, categories and brands (fixed random seed), in four kinds:
+
+- text: a one- or two-word query, facets counted (what the search page shows);
+- text + facets: the same with one or two brands and a minimum rating selected;
+- category + 2 filters + sort: a category page with a brand and a price range, sorted;
+- autocomplete: the first 2–5 letters of a word, as-you-type (6 products, few facets).
+
+Prints p50/p95/max per kind and overall, after a warm-up that is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+from collections import defaultdict
+from decimal import Decimal
+
+from harness import (
+    DEFAULT_SERVER,
+    bench_env,
+    machine,
+    manage,
+    percentile,
+    seed,
+    setup_django,
+    throwaway_database,
+    throwaway_dir,
+)
+
+WARM_UP = 40
+KINDS = ("text", "text + facets", "category + 2 filters + sort", "autocomplete")
+
+
+def build_requests(count: int, rng: random.Random) -> list[tuple[str, object]]:
+    from search.request import SearchRequest
+    from search.services import search_products
+    from search.text import query_words
+    from store.models import Category, Product
+
+    names = list(Product.objects.visible().order_by("?").values_list("name", flat=True)[:500])
+    words = sorted({w for name in names for w in query_words(name) if len(w) >= 4 and not w.isdigit()})
+    categories = list(Category.objects.filter(depth__lte=2).values_list("slug_path", flat=True))
+    sorts = ("price_asc", "price_desc", "newest", "rating", "bestselling")
+
+    def text() -> str:
+        return " ".join(rng.sample(words, rng.choice((1, 1, 2))))
+
+    def facet_values(request: SearchRequest, facet: str) -> list[str]:
+        result = search_products(request)
+        return [v.value for f in result.facets if f.name == facet for v in f.values if v.count]
+
+    requests: list[tuple[str, object]] = []
+    for i in range(count):
+        kind = KINDS[i % len(KINDS)]
+        if kind == "text":
+            request = SearchRequest(text=text())
+        elif kind == "text + facets":
+            query = rng.choice(names).split()[-1]  # a word that surely matches
+            brands = facet_values(SearchRequest(text=query), "brand") or ["none"]
+            request = SearchRequest(text=query, brands=tuple(rng.sample(brands, min(len(brands), rng.choice((1, 2))))),
+                                    rating_min=rng.choice((3, 4)))
+        elif kind == "category + 2 filters + sort":
+            category = rng.choice(categories)
+            brands = facet_values(SearchRequest(category=category), "brand") or ["none"]
+            low = Decimal(rng.choice((0, 10, 20, 50)))
+            request = SearchRequest(category=category, brands=(rng.choice(brands),), price_min=low,
+                                    price_max=low + Decimal(rng.choice((50, 100, 500))), sort=rng.choice(sorts))
+        else:
+            word = rng.choice(words)
+            request = SearchRequest(text=word[: rng.randint(2, 5)], autocomplete=True, page_size=6)
+        requests.append((kind, request))
+    rng.shuffle(requests)
+    return requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default=DEFAULT_SERVER)
+    parser.add_argument("--database", default="bench_search")
+    parser.add_argument("--products", type=int, default=50_000)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+
+    print(machine())
+    print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine slows every figure)")
+    with throwaway_database(args.server, args.database) as db_url, throwaway_dir("bench-search-") as var_dir:
+        env = bench_env(db_url, var_dir)
+        print(f"seeding {args.products:,} products and indexing them on tantivy…", flush=True)
+        seed(env, args.products, args.seed)
+        manage(env, "reindex", "--no-input")
+        setup_django(env)
+        from django.db import connections
+
+        from search.backends import get_backend
+        from search.services import search_products
+
+        rng = random.Random(args.seed)
+        warm_up, requests = build_requests(WARM_UP, rng), build_requests(args.requests, rng)
+        indexed = get_backend().count()
+        for _, request in warm_up:
+            search_products(request)
+        timings: dict[str, list[float]] = defaultdict(list)
+        totals: dict[str, list[int]] = defaultdict(list)
+        for kind, request in requests:
+            started = time.perf_counter()
+            result = search_products(request)
+            timings[kind].append((time.perf_counter() - started) * 1000)
+            totals[kind].append(result.total)
+        connections.close_all()
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"catalog: {indexed:,} documents on tantivy; {sum(map(len, timings.values()))} requests "
+          f"after {WARM_UP} warm-up requests")
+    print(f"{'kind':<30} {'n':>4} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'mean hits':>10}")
+    everything = []
+    for kind in KINDS:
+        ms = timings[kind]
+        everything += ms
+        print(f"{kind:<30} {len(ms):>4} {percentile(ms, 50):>7.1f} {percentile(ms, 95):>7.1f} {max(ms):>7.1f} "
+              f"{statistics.fmean(totals[kind]):>10,.0f}")
+    print(f"{'all':<30} {len(everything):>4} {percentile(everything, 50):>7.1f} {percentile(everything, 95):>7.1f} "
+          f"{max(everything):>7.1f}")
+
+
+if __name__ == "__main__":
+    main()

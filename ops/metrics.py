@@ -1,0 +1,253 @@
+"""Prometheus metrics (prometheus-client), served at ``/metrics`` by
+``ops.middleware.MetricsEndpointMiddleware``.
+
+Under gunicorn every worker is a process of its own: with ``PROMETHEUS_MULTIPROC_DIR``
+set (before this module is imported) the counters and histograms are written to
+files there and a scrape adds up every worker's (``prometheus_client.multiprocess``),
+so one scrape of any worker sees the whole replica. Without it, each process
+reports its own numbers (fine for the embedded run and the tests).
+
+Catalog state (outbox backlog, index drift) is read at scrape time; the drift at
+most once a minute (``METRICS_DRIFT_CACHE_SECONDS``), since it counts the index.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.crypto import constant_time_compare
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+
+logger = logging.getLogger(__name__)
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Each process writes its samples here (gunicorn workers, Celery pool processes).
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+SEARCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+DRIFT_CACHE_KEY = "ops:metrics:index-drift"
+
+REQUEST_LATENCY = Histogram(
+    "catalog_http_request_duration_seconds",
+    "Time to answer an HTTP request, by view name (not path: bounded), method and status class.",
+    ["view", "method", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+SEARCH_LATENCY = Histogram(
+    "catalog_search_duration_seconds",
+    "Time of one search as served (text, browse, autocomplete), cache hits included.",
+    ["kind", "engine"],
+    buckets=SEARCH_BUCKETS,
+)
+SEARCHES = Counter(
+    "catalog_searches_total",
+    "Searches served, by outcome: results, zero_results, redirect (merchandising rule) or error.",
+    ["kind", "engine", "outcome"],
+)
+CELERY_TASKS = Counter("catalog_celery_tasks_total", "Celery task outcomes: success, failure, retry.",
+                       ["task", "outcome"])
+CACHE_REQUESTS = Counter("catalog_cache_requests_total", "Cache reads by cache alias and result (hit, miss).",
+                         ["cache", "result"])
+RATE_LIMITED = Counter("catalog_rate_limited_total", "Requests refused with 429, by rate-limit rule.", ["rule"])
+
+
+def multiprocess_mode() -> bool:
+    return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+# --- Hooks the rest of the code calls -----------------------------------------------
+
+
+def observe_search(result: Any, seconds: float, kind: str | None = None) -> None:
+    """Record one served search: its latency and whether it found anything.
+
+    ``result`` is a ``search.request.SearchResult`` (kind "text" or "browse") or
+    ``search.services.Suggestions`` (kind "autocomplete")."""
+    engine = settings.SEARCH_ENGINE.get("ENGINE", "unknown")
+    if kind is None:
+        request = getattr(result, "request", None)
+        kind = "text" if getattr(request, "text", "") else ("browse" if request is not None else "autocomplete")
+    if getattr(result, "redirect", None):
+        outcome = "redirect"
+    elif hasattr(result, "total"):
+        outcome = "results" if result.total else "zero_results"
+    else:
+        outcome = "zero_results" if getattr(result, "empty", False) else "results"
+    SEARCH_LATENCY.labels(kind, engine).observe(seconds)
+    SEARCHES.labels(kind, engine, outcome).inc()
+
+
+def observed_search(func: Callable) -> Callable:
+    """Decorator for ``search_products`` and ``autocomplete``: latency and zero-result rate."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            result = func(*args, **kwargs)
+        except Exception:
+            engine = settings.SEARCH_ENGINE.get("ENGINE", "unknown")
+            SEARCHES.labels("autocomplete" if func.__name__ == "autocomplete" else "text", engine, "error").inc()
+            raise
+        observe_search(result, time.perf_counter() - started)
+        return result
+
+    return wrapper
+
+
+def record_cache_read(cache_name: str, hits: int, misses: int) -> None:
+    if hits:
+        CACHE_REQUESTS.labels(cache_name, "hit").inc(hits)
+    if misses:
+        CACHE_REQUESTS.labels(cache_name, "miss").inc(misses)
+
+
+# --- Read at scrape time ----------------------------------------------------------------
+
+
+def _counter_totals(families: Iterable[Metric], name: str) -> dict[tuple, float]:
+    totals: dict[tuple, float] = {}
+    for family in families:
+        if family.name != name:
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total"):
+                key = tuple(sorted(sample.labels.items()))
+                totals[key] = totals.get(key, 0.0) + sample.value
+    return totals
+
+
+def cache_hit_ratios() -> dict[str, tuple[float, float]]:
+    """{cache alias: (hits, misses)} since the processes started (all workers in multiprocess mode)."""
+    families = MultiProcessCollector(None).collect() if multiprocess_mode() else CACHE_REQUESTS.collect()
+    counts: dict[str, list[float]] = {}
+    for labels, value in _counter_totals(families, "catalog_cache_requests").items():
+        label = dict(labels)
+        slot = counts.setdefault(label["cache"], [0.0, 0.0])
+        slot[0 if label["result"] == "hit" else 1] += value
+    return {name: (hits, misses) for name, (hits, misses) in counts.items()}
+
+
+def index_drift() -> dict | None:
+    """Visible products in the database minus documents in the index (positive: missing
+    from the index; negative: stale documents), computed at most once per cache period."""
+    state = cache.get(DRIFT_CACHE_KEY)
+    if state is None:
+        from search.backends import get_backend
+        from store.models import Product
+
+        try:
+            visible = Product.objects.visible().count()
+            indexed = get_backend().count()
+            state = {"up": 1, "visible": visible, "indexed": indexed}
+        except Exception as exc:  # noqa: BLE001 - a scrape must answer even when the engine is down
+            logger.warning("index drift not measured: %s", exc)
+            state = {"up": 0}
+        cache.set(DRIFT_CACHE_KEY, state, settings.METRICS_DRIFT_CACHE_SECONDS)
+    return state
+
+
+class CatalogStateCollector:
+    """Gauges computed when Prometheus scrapes: outbox backlog, index drift, cache hit ratio."""
+
+    def collect(self) -> Iterable[Metric]:
+        yield from self._cache_ratio()  # first: the drift below reads the cache
+        yield from self._outbox()
+        yield from self._drift()
+
+    def _outbox(self) -> Iterable[Metric]:
+        from django.db.models import Min
+        from django.utils import timezone
+
+        from indexing.models import OutboxEntry
+
+        try:
+            summary = OutboxEntry.objects.aggregate(oldest=Min("created_at"))
+            backlog = OutboxEntry.objects.count()
+        except Exception as exc:  # noqa: BLE001 - database down: the gauge is absent, the alert on absent() fires
+            logger.warning("outbox backlog not measured: %s", exc)
+            return
+        yield GaugeMetricFamily("catalog_outbox_backlog", "Product changes waiting to reach the search index.",
+                                value=backlog)
+        age = (timezone.now() - summary["oldest"]).total_seconds() if summary["oldest"] else 0.0
+        yield GaugeMetricFamily("catalog_outbox_oldest_age_seconds", "Age of the oldest waiting outbox row.",
+                                value=age)
+
+    def _drift(self) -> Iterable[Metric]:
+        state = index_drift()
+        yield GaugeMetricFamily("catalog_search_engine_up", "1 if the search engine answered the last count.",
+                                value=state["up"])
+        if state["up"]:
+            yield GaugeMetricFamily("catalog_index_drift_documents",
+                                    "Visible products in the database minus documents in the search index.",
+                                    value=state["visible"] - state["indexed"])
+            yield GaugeMetricFamily("catalog_index_documents", "Documents in the search index.",
+                                    value=state["indexed"])
+            yield GaugeMetricFamily("catalog_visible_products", "Products shoppers may see (database).",
+                                    value=state["visible"])
+
+    def _cache_ratio(self) -> Iterable[Metric]:
+        gauge = GaugeMetricFamily("catalog_cache_hit_ratio",
+                                  "Cache hits / reads since the workers started (use rate() of "
+                                  "catalog_cache_requests_total for a windowed ratio).", labels=["cache"])
+        for name, (hits, misses) in sorted(cache_hit_ratios().items()):
+            if hits + misses:
+                gauge.add_metric([name], hits / (hits + misses))
+        yield gauge
+
+
+_state_collector = CatalogStateCollector()
+
+
+def metrics_registry() -> CollectorRegistry:
+    if multiprocess_mode():
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
+    else:
+        registry = CollectorRegistry()
+        registry.register(_DefaultRegistryCollector())
+    registry.register(_state_collector)
+    return registry
+
+
+class _DefaultRegistryCollector:
+    """The process's own metrics (the default registry) inside a per-scrape registry."""
+
+    def collect(self) -> Iterable[Metric]:
+        return REGISTRY.collect()
+
+
+# --- Access -----------------------------------------------------------------------------------
+
+
+def metrics_allowed(request: HttpRequest) -> bool:
+    """With the bearer token, or straight from a loopback/private address: a request that came
+    through the proxy (it carries X-Forwarded-For) needs the token, whatever its address."""
+    token = settings.METRICS_BEARER_TOKEN
+    if token and constant_time_compare(request.META.get("HTTP_AUTHORIZATION", ""), f"Bearer {token}"):
+        return True
+    if "HTTP_X_FORWARDED_FOR" in request.META:
+        return False
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(net) for net in settings.METRICS_ALLOWED_NETWORKS)
+
+
+def metrics_response(request: HttpRequest) -> HttpResponse:
+    if not metrics_allowed(request):
+        return HttpResponse("Forbidden\n", status=403, content_type="text/plain")
+    return HttpResponse(generate_latest(metrics_registry()), content_type=CONTENT_TYPE_LATEST)

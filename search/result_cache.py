@@ -1,0 +1,135 @@
+"""Caches of what the engine answers most often, invalidated by an index "generation".
+
+* **Browse listings**: a category landing page (or "all products") with no text and no
+  filters, by sort and page — the same few queries for every shopper, with their facet
+  counts. ``cached_browse_listing`` decorates ``search.services.search_products``.
+* **Autocomplete of short prefixes** ("sh", "shi"…): what every shopper types first.
+  ``cached_autocomplete`` decorates ``search.services.autocomplete``; short TTL.
+
+Invalidation: each key holds the generation, a number the outbox drain bumps after
+every batch it wrote to the engine (``bump_listing_generation``, called by
+``indexing.sync``) and a finished reindex bumps too. A bump makes every older entry
+unreachable at once (they expire on their own TTL), so a price or stock change is on
+the listings as soon as it is in the index. Entries made within
+``SEARCH_CACHE_REFRESH_GRACE_SECONDS`` of a bump live only that long: Elasticsearch
+shows a write after its refresh interval, and a search in between must not pin the
+old result for the whole TTL.
+
+Keys also hold the merchandising rules' version (facet curation and price ranges shape a
+listing; a rule change bumps it), the engine and the index alias, so two indices (tests, a staging
+alias) never share entries. Cart and checkout never read these: they read the database.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import fields
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from search.request import DEFAULT_PAGE_SIZE, SearchRequest
+
+GENERATION_KEY = "search:listing-generation"
+# Fields of a SearchRequest that a cacheable browse request may set; any other must keep its default.
+_BROWSE_FIELDS = {"category", "sort", "page", "page_size", "with_facets"}
+_REQUEST_DEFAULTS = {f.name: f.default for f in fields(SearchRequest)}
+
+
+def listing_generation() -> int:
+    """The current generation: milliseconds since the epoch at the last bump (0 before any)."""
+    return cache.get(GENERATION_KEY) or 0
+
+
+def bump_listing_generation() -> int:
+    """Make every cached listing and suggestion stale. Called after each outbox batch that
+    reached the engine, and after a reindex switched to a new index."""
+    new = max(int(time.time() * 1000), listing_generation() + 1)
+    cache.set(GENERATION_KEY, new, None)  # no expiry: one small key
+    return new
+
+
+def _versions() -> tuple[int, int]:
+    """(listing generation, merchandising rules version) in one cache round trip: the rules
+    (facet curation, price ranges) shape a browse listing too."""
+    from search.rules import VERSION_KEY as RULES_VERSION_KEY
+
+    found = cache.get_many([GENERATION_KEY, RULES_VERSION_KEY])
+    return found.get(GENERATION_KEY) or 0, found.get(RULES_VERSION_KEY) or 0
+
+
+def _entry_timeout(generation: int, ttl: int) -> int:
+    """The TTL, or the refresh grace if the generation is younger than that (see the docstring)."""
+    grace = settings.SEARCH_CACHE_REFRESH_GRACE_SECONDS
+    age = time.time() - generation / 1000
+    return min(ttl, max(1, int(grace))) if grace and age < grace else ttl
+
+
+def _key(kind: str, versions: tuple[int, int], parts: tuple) -> str:
+    engine = settings.SEARCH_ENGINE
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    generation, rules = versions
+    return f"search:{kind}:{engine['ENGINE']}:{engine['INDEX_NAME']}:{generation}:{rules}:{digest}"
+
+
+def is_browse_request(request: SearchRequest) -> bool:
+    """No text, no filters, no merchandising: a category (or the whole catalog) as it is."""
+    if request.page > settings.LISTING_CACHE_MAX_PAGE or request.page_size != DEFAULT_PAGE_SIZE:
+        return False
+    return all(
+        getattr(request, name) == default
+        for name, default in _REQUEST_DEFAULTS.items()
+        if name not in _BROWSE_FIELDS
+    )
+
+
+def cached_browse_listing(search: Callable) -> Callable:
+    """Decorator of ``search_products``: browse requests are answered from the cache."""
+
+    @functools.wraps(search)
+    def wrapper(request: SearchRequest, *args, **kwargs):
+        ttl = settings.LISTING_CACHE_SECONDS
+        if not ttl or args or kwargs or not is_browse_request(request):
+            return search(request, *args, **kwargs)
+        versions = _versions()  # read before searching: a bump during the search wins
+        key = _key("browse", versions, (request.category, request.sort, request.page, request.with_facets))
+        result = cache.get(key)
+        if result is None:
+            result = search(request)
+            cache.set(key, result, _entry_timeout(versions[0], ttl))
+        return result
+
+    return wrapper
+
+
+def cached_autocomplete(suggest: Callable) -> Callable:
+    """Decorator of ``autocomplete``: short prefixes (the popular ones) from the cache."""
+
+    @functools.wraps(suggest)
+    def wrapper(text: str, *args, **kwargs):
+        ttl = settings.AUTOCOMPLETE_CACHE_SECONDS
+        normalized = " ".join(str(text).split())[:100]
+        if not ttl or not normalized or len(normalized) > settings.AUTOCOMPLETE_CACHE_MAX_CHARS:
+            return suggest(text, *args, **kwargs)
+        versions = _versions()
+        key = _key("suggest", versions, (normalized, args, tuple(sorted(kwargs.items()))))
+        suggestions = cache.get(key)
+        if suggestions is None:
+            suggestions = suggest(text, *args, **kwargs)
+            cache.set(key, suggestions, _entry_timeout(versions[0], ttl))
+        return suggestions
+
+    return wrapper
+
+
+@receiver(post_save, sender="indexing.ReindexRun", dispatch_uid="search.result_cache.reindex_finished")
+def reindex_finished(sender, instance, **kwargs) -> None:
+    """A reindex switched to a new index (which may differ from the old one: that is why one
+    reindexes): nothing cached from the old one may be served."""
+    if instance.status == "succeeded":
+        bump_listing_generation()

@@ -1,0 +1,96 @@
+"""What the storefront caches from the database, and when it forgets it.
+
+* The **category menu** (every page's header): until a category is saved, moved or
+  deleted (signals below, also after the transaction commits, so a reader between the
+  write and the commit cannot keep the old tree), or ``CATEGORY_MENU_CACHE_SECONDS``.
+* The **home page best sellers**: keyed by the listing generation that the outbox
+  drain bumps (``search.result_cache``), like the other listings: a product change is
+  on the home page once it is in the index. Prices there are listing prices; the
+  product page, cart and checkout read the database.
+* **Product page fragments** (description and specifications; the review list) are
+  cached by the template (``{% cache %}``) under the product's id and ``updated_at``,
+  which every product write moves (``save`` and ``ProductQuerySet.update``, including
+  the rating refresh after a review changes), plus ``attribute_labels_version()`` for
+  the specification labels, which live on the categories' attribute definitions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from treebeard.mp_tree import nodes_deleted, path_updated
+
+from .models import AttributeDefinition, Category
+
+MENU_KEY = "store:category-menu"
+FEATURED_KEY = "store:featured"
+ATTRIBUTE_LABELS_KEY = "store:attribute-labels-version"
+
+T = TypeVar("T")
+
+
+def cached(key: str, timeout: int, build: Callable[[], T]) -> T:
+    """``build()`` from the cache, or built and kept for ``timeout`` seconds (0: not cached)."""
+    if not timeout:
+        return build()
+    value = cache.get(key)
+    if value is None:
+        value = build()
+        cache.set(key, value, timeout)
+    return value
+
+
+def featured_key(limit: int) -> str:
+    from search.result_cache import listing_generation
+
+    return f"{FEATURED_KEY}:{limit}:{listing_generation()}"
+
+
+def attribute_labels_version() -> int:
+    return cache.get(ATTRIBUTE_LABELS_KEY) or 0
+
+
+def forget_category_menu() -> None:
+    cache.delete(MENU_KEY)
+
+
+def _forget_menu_now_and_on_commit() -> None:
+    forget_category_menu()
+    transaction.on_commit(forget_category_menu)
+
+
+@receiver(post_save, sender=Category, dispatch_uid="store.caching.category_saved")
+@receiver(post_delete, sender=Category, dispatch_uid="store.caching.category_deleted")
+def category_changed(sender, **kwargs) -> None:
+    _forget_menu_now_and_on_commit()
+
+
+@receiver(path_updated, sender=Category, dispatch_uid="store.caching.category_moved")
+@receiver(nodes_deleted, sender=Category, dispatch_uid="store.caching.categories_deleted")
+def category_tree_changed(sender, **kwargs) -> None:
+    """treebeard moves and bulk-deletes nodes with queryset updates, which send no post_save."""
+    _forget_menu_now_and_on_commit()
+
+
+def _bump_attribute_labels() -> None:
+    try:
+        cache.incr(ATTRIBUTE_LABELS_KEY)
+    except ValueError:
+        cache.set(ATTRIBUTE_LABELS_KEY, 1, None)
+
+
+@receiver(post_save, sender=AttributeDefinition, dispatch_uid="store.caching.attribute_saved")
+@receiver(post_delete, sender=AttributeDefinition, dispatch_uid="store.caching.attribute_deleted")
+def attribute_definition_changed(sender, **kwargs) -> None:
+    _bump_attribute_labels()
+    transaction.on_commit(_bump_attribute_labels)
+
+
+def fragment_cache_seconds() -> int:
+    return settings.PRODUCT_FRAGMENT_CACHE_SECONDS

@@ -1,0 +1,239 @@
+"""Search analytics: searches and clicks recorded off the request path (Celery: eager
+here, a real worker in one test), the click endpoint, the report's numbers, retention,
+and popular queries feeding autocomplete."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from decimal import Decimal
+from importlib import import_module
+
+import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone
+
+from search.analytics import (
+    click_url,
+    forget_popular_queries,
+    popular_queries,
+    record_click,
+    record_search,
+    session_hash,
+)
+from search.models import ClickEvent, SearchEvent
+from search.reports import search_report
+from search.request import SearchRequest, SearchResult
+from search.services import autocomplete
+from store.roles import MERCHANDISER, assign_role
+from tests.catalog import build_catalog
+from tests.conftest import sync_index
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eager_tasks():
+    """Run Celery tasks in-process, as the embedded run does (the test settings name a
+    Redis broker that no worker of this test consumes)."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+@pytest.fixture(autouse=True)
+def no_cached_popular_queries():
+    forget_popular_queries()
+    yield
+    forget_popular_queries()
+
+
+def shopper_request(session: bool = True):
+    request = RequestFactory().get("/search", {"q": "x"}, REMOTE_ADDR="203.0.113.7")
+    if session:
+        request.session = import_module(django_settings.SESSION_ENGINE).SessionStore()
+        request.session.create()
+    return request
+
+
+def searched(text: str, total: int, http_request=None, redirect: str | None = None, **kwargs) -> str:
+    """Record one results page shown for ``text`` with ``total`` results."""
+    search_request = SearchRequest(text=text, **kwargs)
+    result = SearchResult(request=search_request, total=total, hits=[], redirect=redirect)
+    return record_search(http_request or shopper_request(), search_request, result, latency_ms=12.4)
+
+
+def test_a_search_is_recorded_normalised_without_personal_data(eager_tasks):
+    http_request = shopper_request()
+    token = searched("  Red   T-Shirt ", 7, http_request, brands=("acme",), price_max=Decimal("30"),
+                     attributes=(("color", ("Red",)),), sort="price_asc", page=2)
+    event = SearchEvent.objects.get()
+    assert str(event.token) == token
+    assert (event.query, event.result_count, event.page, event.latency_ms) == ("red t-shirt", 7, 2, 12)
+    assert event.filters == {"brands": ["acme"], "price_max": "30", "attributes": {"color": ["Red"]},
+                             "sort": "price_asc"}
+    key = http_request.session.session_key
+    assert event.session_hash == session_hash(http_request) and key not in event.session_hash
+    stored = " ".join(str(getattr(event, f.attname)) for f in SearchEvent._meta.fields)
+    assert "203.0.113.7" not in stored
+    assert not any("ip" in f.name.split("_") or "user" in f.name for f in SearchEvent._meta.fields)
+
+
+def test_nothing_is_recorded_for_empty_text_or_autocomplete(eager_tasks):
+    assert searched("   ", 3) == ""
+    assert searched("tee", 3, autocomplete=True) == ""
+    assert not SearchEvent.objects.exists()
+    assert searched("tee\x00shirt", 3)  # control characters never reach the database
+    assert SearchEvent.objects.get().query == "tee shirt"
+
+
+def test_the_click_endpoint_records_and_redirects_only_to_the_product(eager_tasks, client):
+    catalog = build_catalog()
+    crew = catalog.products["crew"]
+    token = searched("crew", 2)
+    response = client.get(click_url(token, crew.pk, 1, "crew"))
+    assert response.status_code == 302 and response["Location"] == crew.get_absolute_url()
+    assert "no-cache" in response["Cache-Control"]
+    click = ClickEvent.objects.get()
+    stored = (str(click.search_token), click.query, click.product_id, click.position)
+    assert stored == (token, "crew", crew.pk, 1)
+
+    assert client.post(reverse("search_click"), {"t": token, "p": crew.pk, "pos": "3"}).status_code == 204
+    assert ClickEvent.objects.count() == 2
+    # a click whose search is unknown keeps the query it came with
+    client.get(reverse("search_click"), {"p": crew.pk, "pos": "2", "q": "Crew  Neck"})
+    assert ClickEvent.objects.filter(search_token__isnull=True).get().query == "crew neck"
+    # refused: no product, a bogus id, an inactive product; HEAD records nothing
+    assert client.get(reverse("search_click"), {"t": token}).status_code == 400
+    assert client.get(reverse("search_click"), {"p": "javascript:alert(1)"}).status_code == 400
+    assert client.get(reverse("search_click"), {"p": catalog.products["hidden"].pk}).status_code == 404
+    assert client.head(reverse("search_click"), {"p": crew.pk}).status_code == 302
+    # a forged token or position is dropped, not stored
+    client.get(reverse("search_click"), {"p": crew.pk, "t": "not-a-uuid", "pos": "999999999"})
+    assert ClickEvent.objects.count() == 4
+    assert ClickEvent.objects.order_by("-id").values_list("search_token", "position").first() == (None, None)
+
+
+def test_report_counts_match_the_searches_and_clicks_made(eager_tasks, client):
+    catalog = build_catalog()
+    crew, vneck = catalog.products["crew"], catalog.products["vneck"]
+    tee_tokens = [searched("tee", 5) for _ in range(6)]
+    for token in tee_tokens[:2]:  # two of the six searches got clicks: one of them two
+        client.get(click_url(token, crew.pk, 1))
+    client.get(click_url(tee_tokens[0], vneck.pk, 2))
+    for _ in range(4):
+        searched("sweater", 3)  # searched often, never clicked
+    for _ in range(3):
+        searched("unicorn", 0)
+    searched("returns", 0, redirect="/pages/returns/")  # answered by a redirect: not a zero result
+    searched("tee", 5, page=2)  # a later page: recorded, not a new search
+    old = searched("tee", 5)
+    SearchEvent.objects.filter(token=old).update(created_at=timezone.now() - timedelta(days=40))
+
+    now = timezone.now()
+    report = search_report(now - timedelta(days=30), now + timedelta(minutes=1), min_searches=4, max_ctr=0.5)
+    totals = (report.searches, report.clicked_searches, report.zero_result_searches, report.clicks)
+    assert totals == (14, 2, 3, 3)
+    rows = {r.query: r for r in report.top_queries}
+    assert [r.query for r in report.top_queries] == ["tee", "sweater", "unicorn", "returns"]
+    assert (rows["tee"].searches, rows["tee"].clicked_searches, rows["tee"].clicks) == (6, 2, 3)
+    assert rows["tee"].ctr_percent == "33 %"
+    assert [(p.name, p.clicks) for p in rows["tee"].products] == [(crew.name, 2), (vneck.name, 1)]
+    assert [(r.query, r.zero_results) for r in report.zero_result_queries] == [("unicorn", 3)]
+    # at least 4 searches and under 50 % clicked: tee (33 %) and sweater (0 %), lowest first
+    assert [(r.query, r.searches) for r in report.low_ctr_queries] == [("sweater", 4), ("tee", 6)]
+    assert sum(day.searches for day in report.days) == 14
+
+
+def test_the_report_page_shows_the_numbers_to_a_merchandiser(eager_tasks, client):
+    catalog = build_catalog()
+    for _ in range(3):
+        token = searched("tee", 4)
+    searched("unicorn <b>", 0)
+    client.get(click_url(token, catalog.products["crew"].pk, 1))
+    merchandiser = User.objects.create_user("merch", password="unused-password")
+    assign_role(merchandiser, MERCHANDISER)
+    client.force_login(merchandiser)
+    page = client.get(reverse("admin:search_report"), {"min_searches": "2", "max_ctr": "50"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<strong id="total-searches">4</strong>' in html
+    assert '<strong id="total-zero">1</strong>' in html
+    assert '<strong id="total-clicks">1</strong>' in html
+    assert 'id="top-queries-chart"' in html and "<rect" in html  # the server-drawn chart
+    assert "unicorn &lt;b&gt;" in html and "unicorn <b>" not in html  # queries are escaped
+    assert 'data-query="tee"' in html and "33 %" in html
+    reversed_period = client.get(reverse("admin:search_report"), {"start": "2030-01-02", "end": "2030-01-01"})
+    assert reversed_period.status_code == 200
+    assert "The first day is after the last day." in reversed_period.content.decode()
+
+
+def test_purge_removes_old_events_only(eager_tasks, settings):
+    settings.SEARCH_ANALYTICS_RETENTION_DAYS = 30
+    old, recent = searched("tee", 1), searched("tee", 1)
+    record_click(None, 1, 1, old)
+    record_click(None, 2, 1, recent)
+    long_ago = timezone.now() - timedelta(days=31)
+    SearchEvent.objects.filter(token=old).update(created_at=long_ago)
+    ClickEvent.objects.filter(search_token=old).update(created_at=long_ago)
+
+    call_command("purge_search_analytics")
+    assert [str(t) for t in SearchEvent.objects.values_list("token", flat=True)] == [recent]
+    assert list(ClickEvent.objects.values_list("product_id", flat=True)) == [2]
+    SearchEvent.objects.update(created_at=timezone.now() - timedelta(days=5))
+    call_command("purge_search_analytics", "--days", "7")
+    assert SearchEvent.objects.count() == 1
+    call_command("purge_search_analytics", "--days", "3")
+    assert not SearchEvent.objects.exists() and ClickEvent.objects.count() == 1  # the click is recent
+
+
+def test_popular_queries_are_recent_successful_and_cached(eager_tasks):
+    for text, total, times in [("tee shirt", 5, 4), ("tee", 9, 3), ("teeth whitening", 0, 9),
+                               ("teapot", 2, 2), ("tea", 2, 1)]:
+        for _ in range(times):
+            searched(text, total)
+    stale = [searched("teepee", 3) for _ in range(5)]
+    SearchEvent.objects.filter(token__in=stale).update(created_at=timezone.now() - timedelta(days=31))
+
+    assert popular_queries("te", 5) == ["tee shirt", "tee", "teapot"]  # no zero-result, once-only or old ones
+    assert popular_queries("TEE ", 5) == ["tee shirt"]  # the prefix itself is not suggested
+    assert popular_queries("t", 5) == []  # too short to suggest
+    for _ in range(9):
+        searched("teal", 4)
+    assert "teal" not in popular_queries("te", 5)  # cached for a few minutes
+    forget_popular_queries()
+    assert popular_queries("te", 2) == ["teal", "tee shirt"]
+
+
+def test_autocomplete_suggests_popular_queries(eager_tasks, search_backend):
+    build_catalog()
+    sync_index()
+    for _ in range(3):
+        searched("sneakers white", 2)
+    suggestions = autocomplete("sne")
+    assert suggestions.queries == ["sneakers white"]
+    assert suggestions.products  # products still come from the engine
+
+
+@pytest.mark.parametrize("search_backend", ["tantivy"], indirect=True)
+def test_recording_goes_through_a_real_celery_worker(celery_worker):
+    """Not eager: the search only publishes; the worker process writes the row."""
+    started = time.perf_counter()
+    token = searched("tee", 3)
+    assert token and time.perf_counter() - started < 0.5
+    deadline = time.monotonic() + 20
+    while not SearchEvent.objects.filter(token=token).exists():
+        assert time.monotonic() < deadline, "the worker did not record the search"
+        time.sleep(0.1)
+    record_click(None, 42, 1, token)
+    while not ClickEvent.objects.filter(search_token=token).exists():
+        assert time.monotonic() < deadline, "the worker did not record the click"
+        time.sleep(0.1)
+    assert ClickEvent.objects.get(search_token=token).query == "tee"
