@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.http import HttpRequest
 
+from search.analytics import click_url, record_search
 from search.backends import SearchUnavailable
 from search.request import SORTS, Facet, InvalidSearchRequest, SearchRequest, SearchResult
 from search.services import search_products
@@ -274,6 +277,7 @@ def build_listing(
     base_url: str,
     category: str | None = None,
     category_url: Callable[[str], str] | None = None,
+    http_request: HttpRequest | None = None,
 ) -> Listing:
     """Validate and run the search for ``params``; never raises for a shopper's input or an
     engine outage: ``error`` and ``status`` (400/503) say what went wrong.
@@ -285,7 +289,9 @@ def build_listing(
     listing = Listing(base_url=base_url, params=params, fixed_category=category is not None)
     try:
         listing.search_request = SearchRequest.from_params(params, category=category)
+        started = time.perf_counter()
         listing.result = search_products(listing.search_request)
+        track_clicks(http_request, listing.search_request, listing.result, time.perf_counter() - started)
     except InvalidSearchRequest as exc:
         listing.error, listing.status = str(exc), 400
         return listing
@@ -295,6 +301,17 @@ def build_listing(
         return listing
     _decorate(listing, category_url)
     return listing
+
+
+def track_clicks(http_request: HttpRequest | None, search_request: SearchRequest, result: SearchResult,
+                 seconds: float) -> None:
+    """Record the search (asynchronously) and route each hit's link through the click recorder."""
+    token = record_search(http_request, search_request, result, seconds * 1000)
+    if not token:
+        return
+    first = search_request.offset
+    for position, hit in enumerate(result.hits, start=first + 1):
+        hit.click_url = click_url(token, hit.id, position, search_request.text)
 
 
 def _decorate(listing: Listing, category_url: Callable[[str], str] | None) -> None:

@@ -182,6 +182,8 @@ class SearchHit:
     highlighted_name: str = ""
     score: float = 0.0
     pinned: bool = False
+    # Set by the views when the search was recorded: the link records the click.
+    click_url: str = ""
 
 
 @dataclass

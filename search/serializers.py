@@ -43,6 +43,8 @@ def serialize_hit(hit: SearchHit) -> dict:
         "name": hit.name,
         "slug": hit.slug,
         "url": reverse("product", kwargs={"slug": hit.slug}),
+        # Following this link records the click (present when the search was recorded).
+        "click_url": hit.click_url or None,
         "sku": hit.sku,
         "brand": hit.brand,
         "price": _money(hit.price),

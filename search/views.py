@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,7 +13,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from search.backends import SearchUnavailable
-from search.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query
+from search.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, track_clicks
 from search.request import InvalidSearchRequest, SearchRequest
 from search.serializers import serialize_result, serialize_suggestions
 from search.services import autocomplete, search_products
@@ -36,7 +38,7 @@ def json_response(data: dict, status: int = 200) -> JsonResponse:
 @ensure_csrf_cookie
 @require_safe
 def search_page(request: HttpRequest) -> HttpResponse:
-    listing = build_listing(params_from_query(request.GET), base_url=reverse("search"))
+    listing = build_listing(params_from_query(request.GET), base_url=reverse("search"), http_request=request)
     if listing.redirect:
         return redirect(listing.redirect)
     return render(request, "search/search.html", {"listing": listing}, status=listing.status)
@@ -57,7 +59,10 @@ def suggest(request: HttpRequest) -> HttpResponse:
 @require_safe
 def api_search(request: HttpRequest) -> JsonResponse:
     try:
-        result = search_products(SearchRequest.from_params(request.GET))
+        search_request = SearchRequest.from_params(request.GET)
+        started = time.perf_counter()
+        result = search_products(search_request)
+        track_clicks(request, search_request, result, time.perf_counter() - started)
     except InvalidSearchRequest as exc:
         return json_response({"error": str(exc)}, status=400)
     except SearchUnavailable:

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
@@ -15,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from search.listing import build_listing, params_from_query
+from search.result_cache import browse_fragment_key
 
 from .caching import attribute_labels_version, fragment_cache_seconds
 from .forms import DUPLICATE_REVIEW_MESSAGE, ReviewForm, SignupForm
@@ -45,6 +47,7 @@ def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
         base_url=category.get_absolute_url(),
         category=category.slug_path,
         category_url=_category_url,
+        http_request=request,
     )
     if listing.redirect:
         return redirect(listing.redirect)
@@ -56,6 +59,13 @@ def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
         "search_request": listing.search_request,
         "result": listing.result,
     }
+    # A landing page (no text, no filters) renders the same for everyone: keep the HTML too.
+    fragment_key = browse_fragment_key(listing.search_request, request.GET)
+    tracked = listing.result is not None and any(getattr(h, "click_url", "") for h in listing.result.hits)
+    if listing.status == 200 and fragment_key and not tracked:  # per-search click tokens: never shared
+        context.update(listing_cache_seconds=settings.LISTING_CACHE_SECONDS, listing_cache_key=fragment_key)
+    else:
+        context.update(listing_cache_seconds=0, listing_cache_key="")
     return render(request, "store/category.html", context, status=listing.status)
 
 
@@ -87,7 +97,8 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
 
     ancestors = list(Category.objects.get_ancestors(product.category))
     page_number = request.GET.get("page", "")
-    plain_page = set(request.GET) <= {"page"} and (not page_number or (page_number.isdigit() and len(page_number) <= 3))
+    plain_page = set(request.GET) <= {"page"} and (
+        not page_number or (page_number.isdigit() and len(page_number) <= 3))
     return render(
         request,
         "store/product.html",

@@ -237,3 +237,25 @@ def test_recording_goes_through_a_real_celery_worker(celery_worker):
         assert time.monotonic() < deadline, "the worker did not record the click"
         time.sleep(0.1)
     assert ClickEvent.objects.get(search_token=token).query == "tee"
+
+
+def test_the_search_page_and_api_record_searches_and_route_clicks(eager_tasks, client, search_backend):
+    """End to end through the views: each results page is one event, each result link
+    records its click and lands on the product."""
+    from search.models import ClickEvent, SearchEvent
+    from tests.catalog import build_catalog
+    from tests.conftest import sync_index
+
+    catalog = build_catalog()
+    sync_index()
+    page = client.get("/search", {"q": "Merino  SWEATER"})
+    assert page.status_code == 200
+    api = client.get("/api/search", {"q": "merino sweater"}).json()
+    assert SearchEvent.objects.filter(query="merino sweater").count() == 2
+    link = api["hits"][0]["click_url"]
+    assert link.startswith("/search/click?")
+    assert 'data-click-url="/search/click?' in page.content.decode()  # the page's beacon target
+    landing = client.get(link)  # what a client without beacons follows
+    assert landing.status_code == 302 and landing.url == catalog.products["merino"].get_absolute_url()
+    click = ClickEvent.objects.get()
+    assert (click.product_id, click.position) == (catalog.products["merino"].pk, 1)

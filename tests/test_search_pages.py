@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 SCRIPT = "<script>alert(1)</script>"
 BREAKER = '"><script>alert(1)</script>'
 HIT_KEYS = {"id", "name", "slug", "url", "sku", "brand", "price", "currency", "compare_at_price", "in_stock",
-            "rating", "rating_count", "image_url", "highlighted_name"}
+            "rating", "rating_count", "image_url", "highlighted_name", "click_url"}
 
 
 @pytest.fixture(autouse=True)

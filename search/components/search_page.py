@@ -41,6 +41,9 @@ MAX_QUERY_CHARS = 4000
 def fields_from_params(params: Params) -> dict:
     """The component's state for a URL's parameters (unknown parameters are dropped)."""
     fields: dict = {name: (params.get(name) or [""])[-1] for name in FIELDS}
+    # The sort <select> is bound (unicorn:model) and shows this value after each render:
+    # no sort in the URL is "relevance", an option ("" would leave the select blank).
+    fields["sort"] = fields["sort"] or "relevance"
     fields["filters"] = {name: list(values) for name, values in params.items() if _FILTER_NAME.match(name)}
     return fields
 
@@ -168,5 +171,5 @@ class SearchPageView(UnicornView):
         ):
             context["listing"] = given
         else:
-            context["listing"] = build_listing(self._state(), base_url=reverse("search"))
+            context["listing"] = build_listing(self._state(), base_url=reverse("search"), http_request=self.request)
         return context

@@ -51,3 +51,15 @@
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();
 })();
+
+// Search analytics: a result link carries data-click-url; tell the server which
+// result was opened without delaying the navigation (a beacon survives the unload).
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-click-url]");
+    if (!link || !navigator.sendBeacon) return;
+    var url = new URL(link.getAttribute("data-click-url"), window.location.origin);
+    navigator.sendBeacon(url.pathname, new URLSearchParams(url.search));
+  }, true);
+})();
