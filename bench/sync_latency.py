@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -140,12 +141,18 @@ def main() -> None:
         finally:
             stop_worker(worker)
             forget_queue(args.broker, queue)
+        # Celery logs "Task indexing.tasks.drain_outbox[…] succeeded in 0.0123s: 1" for each drain.
+        task_ms = [float(m) * 1000 for m in re.findall(r"drain_outbox\[[^]]+\] succeeded in ([\d.]+)s",
+                                                        (var_dir / "worker.log").read_text())]
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     ms = [s * 1000 for s in latencies]
     p95 = percentile(ms, 95)
     print(f"catalog: {args.products:,} products; edits: {len(ms)}")
     print(f"commit → searchable: p50 {percentile(ms, 50):.0f} ms, p95 {p95:.0f} ms, max {max(ms):.0f} ms "
           f"(min {min(ms):.0f} ms, mean {statistics.fmean(ms):.0f} ms)")
+    if task_ms:
+        print(f"the drain task on the worker (reload from PostgreSQL, tantivy write, commit, wait for merges): "
+              f"p50 {percentile(task_ms, 50):.0f} ms, p95 {percentile(task_ms, 95):.0f} ms over {len(task_ms)} drains")
     verdict = "meets" if p95 <= TARGET_P95 * 1000 else "MISSES"
     print(f"p95 {p95:.0f} ms: {verdict} the target of {TARGET_P95 * 1000:.0f} ms")
     if p95 > TARGET_P95 * 1000:

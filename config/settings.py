@@ -254,7 +254,7 @@ if STATIC_URL.startswith(("https://", "http://", "//")):
 # its init script is a static file (templates/unicorn/scripts.html). Styles allow inline
 # style attributes (star meters, the admin): they cannot run code.
 UNICORN_STUB_SCRIPT = "window.Unicorn = window.Unicorn || {};"
-_unicorn_stub = "'sha256-" + base64.b64encode(hashlib.sha256(UNICORN_STUB_SCRIPT.encode()).digest()).decode() + "'"
+_unicorn_stub = f"'sha256-{base64.b64encode(hashlib.sha256(UNICORN_STUB_SCRIPT.encode()).digest()).decode()}'"
 _stripe_js = ["https://js.stripe.com", "https://*.js.stripe.com"]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -284,7 +284,8 @@ RATELIMIT_RULES = [
     # The click beacon is CSRF-exempt (sendBeacon): bound what a script can add to the analytics.
     {"name": "search-click", "prefixes": ["/search/click"], "methods": ["POST"],
      "rate": env("RATELIMIT_SEARCH_CLICK", default="120/60")},
-    {"name": "search", "prefixes": ["/search", "/api/search"], "rate": env("RATELIMIT_SEARCH", default="120/60")},
+    {"name": "search", "prefixes": ["/search", "/api/search"],
+     "rate": env("RATELIMIT_SEARCH", default="120/60")},
     # The reactive search page's requests (filters, pages) go to django-unicorn's endpoint.
     {"name": "search-reactive", "prefixes": ["/unicorn/"], "methods": ["POST"],
      "rate": env("RATELIMIT_SEARCH_REACTIVE", default="120/60")},

@@ -12,8 +12,8 @@ from django.core.checks import Error, Tags, register
 def check_admin_url(app_configs, **kwargs) -> list[Error]:
     admin_url = settings.ADMIN_URL
     if not admin_url or admin_url.startswith("/") or not admin_url.endswith("/"):
-        return [Error(f"ADMIN_URL must be a relative path ending in '/', like 'backoffice-7f3a/' (got {admin_url!r}).",
-                      id="ops.E001")]
+        return [Error(f"ADMIN_URL must be a relative path ending in '/', like 'backoffice-7f3a/' "
+                      f"(got {admin_url!r}).", id="ops.E001")]
     return []
 
 

@@ -18,7 +18,8 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not getattr(record, "request_id", None):
             # django.request logs 4xx/5xx after the middleware returned; its record has the request.
-            record.request_id = get_request_id() or getattr(getattr(record, "request", None), "request_id", None)
+            request = getattr(record, "request", None)
+            record.request_id = get_request_id() or getattr(request, "request_id", None)
         return True
 
 

@@ -25,7 +25,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -60,7 +67,8 @@ CELERY_TASKS = Counter("catalog_celery_tasks_total", "Celery task outcomes: succ
                        ["task", "outcome"])
 CACHE_REQUESTS = Counter("catalog_cache_requests_total", "Cache reads by cache alias and result (hit, miss).",
                          ["cache", "result"])
-RATE_LIMITED = Counter("catalog_rate_limited_total", "Requests refused with 429, by rate-limit rule.", ["rule"])
+RATE_LIMITED = Counter("catalog_rate_limited_total", "Requests refused with 429, by rate-limit rule.",
+                       ["rule"])
 
 
 def multiprocess_mode() -> bool:
@@ -78,7 +86,8 @@ def observe_search(result: Any, seconds: float, kind: str | None = None) -> None
     engine = settings.SEARCH_ENGINE.get("ENGINE", "unknown")
     if kind is None:
         request = getattr(result, "request", None)
-        kind = "text" if getattr(request, "text", "") else ("browse" if request is not None else "autocomplete")
+        has_text = bool(getattr(request, "text", ""))
+        kind = "autocomplete" if request is None else ("text" if has_text else "browse")
     if getattr(result, "redirect", None):
         outcome = "redirect"
     elif hasattr(result, "total"):
@@ -99,7 +108,8 @@ def observed_search(func: Callable) -> Callable:
             result = func(*args, **kwargs)
         except Exception:
             engine = settings.SEARCH_ENGINE.get("ENGINE", "unknown")
-            SEARCHES.labels("autocomplete" if func.__name__ == "autocomplete" else "text", engine, "error").inc()
+            kind = "autocomplete" if func.__name__ == "autocomplete" else "text"
+            SEARCHES.labels(kind, engine, "error").inc()
             raise
         observe_search(result, time.perf_counter() - started)
         return result
@@ -179,8 +189,8 @@ class CatalogStateCollector:
         except Exception as exc:  # noqa: BLE001 - database down: the gauge is absent, the alert on absent() fires
             logger.warning("outbox backlog not measured: %s", exc)
             return
-        yield GaugeMetricFamily("catalog_outbox_backlog", "Product changes waiting to reach the search index.",
-                                value=backlog)
+        yield GaugeMetricFamily("catalog_outbox_backlog",
+                                "Product changes waiting to reach the search index.", value=backlog)
         age = (timezone.now() - summary["oldest"]).total_seconds() if summary["oldest"] else 0.0
         yield GaugeMetricFamily("catalog_outbox_oldest_age_seconds", "Age of the oldest waiting outbox row.",
                                 value=age)

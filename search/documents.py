@@ -16,7 +16,7 @@ from typing import NamedTuple
 from django.db.models import Prefetch
 
 from search.text import query_words
-from store.models import Brand, Category, Product, ProductImage, Vendor
+from store.models import Category, Product, ProductImage
 
 DESCRIPTION_INDEX_CHARS = 5000
 PREFIX_MAX_CHARS = 15
@@ -168,52 +168,33 @@ class CategoryChains:
         return facts
 
 
-# What a document reads from the product row itself. Documents are built from plain rows
-# rather than model instances: instantiating a product, its brand, category, vendor and
-# images was most of the time of a reindex.
+# What a document reads from the product row and its brand and vendor. Documents are built
+# from plain rows rather than model instances: instantiating a product, its brand, category,
+# vendor and images was most of the time of a reindex.
 PRODUCT_COLUMNS = (
-    "pk", "sku", "name", "slug", "description", "brand_id", "category_id", "vendor_id", "price", "currency",
-    "compare_at_price", "stock_quantity", "rating_average", "rating_count", "sales_count", "created_at",
-    "updated_at", "attributes",
+    "pk", "sku", "name", "slug", "description", "brand__name", "brand__slug", "category_id", "vendor__slug",
+    "price", "currency", "compare_at_price", "stock_quantity", "rating_average", "rating_count", "sales_count",
+    "created_at", "updated_at", "attributes",
 )
 
 
-class _ById(dict):
-    """Columns of a small table (brands, vendors) by id, loaded in bulk when first needed."""
-
-    def __init__(self, model, *columns: str) -> None:
-        super().__init__()
-        self._rows = model.objects.order_by().values_list("pk", *columns)
-
-    def load(self, ids: set[int]) -> None:
-        missing = ids - self.keys()
-        missing.discard(None)
-        if missing:
-            self.update((pk, values) for pk, *values in self._rows.filter(pk__in=missing))
-
-
 class DocumentBuilder:
-    """Documents from product rows, with what they share (brands, vendors, the category
-    tree) loaded once for the whole build."""
+    """Documents from rows of ``PRODUCT_COLUMNS``; the category tree is loaded once per build."""
 
     def __init__(self) -> None:
         self.categories = CategoryChains()
-        self.brands = _ById(Brand, "name", "slug")
-        self.vendors = _ById(Vendor, "slug")
 
     def documents(self, rows: list, images=None) -> list[dict]:
         """``images``: a ProductImage queryset holding at least these products' images."""
-        self.brands.load({r.brand_id for r in rows})
-        self.vendors.load({r.vendor_id for r in rows})
         if images is None:
             images = ProductImage.objects.filter(product_id__in=[r.pk for r in rows])
         first_image: dict[int, str] = {}
         for product_id, url in images.order_by("product_id", "position", "id").values_list("product_id", "url"):
             first_image.setdefault(product_id, url)
-        brands, vendors, categories = self.brands, self.vendors, self.categories
+        categories = self.categories
         return [
-            _document(r, *brands[r.brand_id], categories.facts(r.category_id),
-                      vendors[r.vendor_id][0] if r.vendor_id else "", first_image.get(r.pk, ""))
+            _document(r, r.brand__name, r.brand__slug, categories.facts(r.category_id), r.vendor__slug or "",
+                      first_image.get(r.pk, ""))
             for r in rows
         ]
 

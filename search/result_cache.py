@@ -60,6 +60,11 @@ def _versions() -> tuple[int, int]:
     from search.rules import VERSION_KEY as RULES_VERSION_KEY
 
     found = cache.get_many([GENERATION_KEY, RULES_VERSION_KEY])
+    for key in (GENERATION_KEY, RULES_VERSION_KEY):
+        if key not in found:
+            # Never bumped yet: store the 0 this means (bumps incr it), so that later reads hit
+            # and the hit ratio counts cached data, not absent counters.
+            cache.add(key, 0, None)
     return found.get(GENERATION_KEY) or 0, found.get(RULES_VERSION_KEY) or 0
 
 
@@ -125,6 +130,18 @@ def cached_autocomplete(suggest: Callable) -> Callable:
         return suggestions
 
     return wrapper
+
+
+def browse_fragment_key(request: SearchRequest | None, params) -> str | None:
+    """The cache key of a browse listing's *rendered* HTML, or None when it must not be cached:
+    not a browse request, or GET parameters other than sort and page (the links keep every
+    parameter, and arbitrary ones would make arbitrarily many entries)."""
+    if request is None or not settings.LISTING_CACHE_SECONDS or not is_browse_request(request):
+        return None
+    if not set(params) <= {"sort", "page"}:
+        return None
+    parts = (request.category, request.sort, request.page, request.with_facets)
+    return _key("browse-html", _versions(), parts)
 
 
 @receiver(post_save, sender="indexing.ReindexRun", dispatch_uid="search.result_cache.reindex_finished")

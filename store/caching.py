@@ -53,7 +53,10 @@ def featured_key(limit: int) -> str:
 
 
 def attribute_labels_version() -> int:
-    return cache.get(ATTRIBUTE_LABELS_KEY) or 0
+    version = cache.get(ATTRIBUTE_LABELS_KEY)
+    if version is None:
+        cache.add(ATTRIBUTE_LABELS_KEY, 0, None)  # later reads hit (see the hit ratio in /metrics)
+    return version or 0
 
 
 def forget_category_menu() -> None:

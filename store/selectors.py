@@ -56,7 +56,8 @@ def product_card(product: Product) -> SearchHit:
 
 def featured_products(limit: int = 8) -> list[SearchHit]:
     """Best sellers that a shopper can buy now, from the cache until the index changes."""
-    return cached(featured_key(limit), settings.HOME_FEATURED_CACHE_SECONDS, lambda: build_featured_products(limit))
+    return cached(featured_key(limit), settings.HOME_FEATURED_CACHE_SECONDS,
+                  lambda: build_featured_products(limit))
 
 
 def build_featured_products(limit: int = 8) -> list[SearchHit]:

@@ -127,7 +127,8 @@ def test_product_page_fragments_are_cached_and_follow_every_change(client, tanti
     assert "A fine product from Acme" in html and "Color" in html
     html, warm = get(client, "/p/crew/")
     assert "A fine product from Acme" in html and "Color" in html  # the fragments, from the cache
-    assert queries_on("store_attributedefinition", cold) == 1 and queries_on("store_attributedefinition", warm) == 0
+    assert queries_on("store_attributedefinition", cold) == 1
+    assert queries_on("store_attributedefinition", warm) == 0
     assert queries_on("store_review", cold) >= 1 and queries_on("store_review", warm) == 0
 
     crew.description = "Now in recycled cotton."
@@ -174,6 +175,20 @@ def test_category_landing_pages_are_cached_until_the_outbox_drain(client, listin
     sync_index()  # the real path: the drain writes the batch and bumps the generation
     fresh, _ = get(client, TEES)
     assert "11.11" in fresh and "19.99" not in fresh
+
+
+def test_only_landing_pages_keep_their_rendered_html(listing_cache, tantivy_backend):
+    from search.request import SearchRequest
+    from search.result_cache import browse_fragment_key
+
+    landing = SearchRequest(category="clothing")
+    assert browse_fragment_key(landing, {}) is not None
+    second_page = SearchRequest(category="clothing", sort="price_asc", page=2)
+    assert browse_fragment_key(second_page, {"sort": ["price_asc"], "page": ["2"]})
+    assert browse_fragment_key(landing, {"utm_source": ["mail"]}) is None  # its links would keep it
+    filtered = SearchRequest(category="clothing", brands=("acme",))
+    assert browse_fragment_key(filtered, {"brand": ["acme"]}) is None
+    assert browse_fragment_key(SearchRequest(text="tee", category="clothing"), {"q": ["tee"]}) is None
 
 
 def test_the_cart_reads_the_database_while_listings_are_cached(client, listing_cache, search_backend):
@@ -227,7 +242,8 @@ def test_short_prefixes_are_cached_until_the_index_changes(client, listing_cache
 def test_sessions_are_kept_in_redis_and_written_through(client, settings):
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
     User.objects.create_user("sessions", password="a-long-password-1")
-    assert client.post("/accounts/login/", {"username": "sessions", "password": "a-long-password-1"}).status_code == 302
+    login = client.post("/accounts/login/", {"username": "sessions", "password": "a-long-password-1"})
+    assert login.status_code == 302
     session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
     from django.contrib.sessions.backends.cached_db import KEY_PREFIX
     from django.contrib.sessions.models import Session
@@ -254,7 +270,8 @@ print(json.dumps({
 
 
 def probe(tmp_path: Path, module: str, **env_vars: str) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY", "DEBUG", "STATIC_CDN_URL")}
+    skipped = ("DATABASE_URL", "SECRET_KEY", "DEBUG", "STATIC_CDN_URL")
+    env = {k: v for k, v in os.environ.items() if k not in skipped}
     env.update(DJANGO_SETTINGS_MODULE=module, VAR_DIR=str(tmp_path / "var"), REDIS_URL="redis://127.0.0.1:6379/15",
                **env_vars)
     if module == "config.settings_production":

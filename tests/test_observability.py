@@ -89,7 +89,8 @@ def test_log_records_of_a_request_carry_its_id_as_json(client):
 
 def test_production_logs_are_json_lines_with_the_request_id(tmp_path):
     script = ("import django, logging; django.setup(); from ops.request_id import set_request_id; "
-              "set_request_id('cli-req-12345678'); logging.getLogger('catalog.test').warning('hello %s', 'json')")
+              "set_request_id('cli-req-12345678'); "
+              "logging.getLogger('catalog.test').warning('hello %s', 'json')")
     env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "LOG_FORMAT", "DATABASE_URL")}
     env.update(DJANGO_SETTINGS_MODULE="config.settings_production", SECRET_KEY="s" * 50,
                VAR_DIR=str(tmp_path / "var"))
@@ -137,7 +138,8 @@ def test_the_request_id_travels_into_the_celery_task_and_its_logs(worker, monkey
         for raw in worker.log_path.read_text().splitlines():
             if raw.startswith("{"):
                 lines.append(json.loads(raw))
-        return [line for line in lines if "drain_outbox" in line.get("message", "") and "succeeded" in line["message"]]
+        return [line for line in lines
+                if "drain_outbox" in line.get("message", "") and "succeeded" in line["message"]]
 
     assert wait_until(task_lines), worker.log_path.read_text()
     assert task_lines()[0]["request_id"] == "web-req-0123456789"
@@ -155,10 +157,12 @@ def test_metrics_are_served_to_private_addresses_or_with_the_token(client, setti
     assert client.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200  # the compose network
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.7").status_code == 403
     # Through nginx every request comes from a private address: the forwarded ones need the token.
-    assert client.get("/metrics", REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="203.0.113.7").status_code == 403
+    proxied = client.get("/metrics", REMOTE_ADDR="10.1.2.3", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert proxied.status_code == 403
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.7",
                       HTTP_AUTHORIZATION="Bearer scrape-token-123").status_code == 200
-    assert client.get("/metrics", REMOTE_ADDR="203.0.113.7", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    wrong = client.get("/metrics", REMOTE_ADDR="203.0.113.7", HTTP_AUTHORIZATION="Bearer wrong")
+    assert wrong.status_code == 403
     # Answered before the host check: Prometheus scrapes by address.
     assert client.get("/metrics", HTTP_HOST="10.0.0.12:8000").status_code == 200
 
@@ -255,7 +259,8 @@ def test_celery_task_outcomes_are_counted(client):
     from prometheus_client import REGISTRY
 
     def count(task: str, outcome: str) -> float:
-        return REGISTRY.get_sample_value("catalog_celery_tasks_total", {"task": task, "outcome": outcome}) or 0
+        labels = {"task": task, "outcome": outcome}
+        return REGISTRY.get_sample_value("catalog_celery_tasks_total", labels) or 0
 
     before = {(t, o): count(t, o) for t, o in [("tests.observability.succeeds", "success"),
                                                ("tests.observability.fails", "failure"),

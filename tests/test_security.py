@@ -29,7 +29,9 @@ from tests.conftest import sync_index
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ELASTICSEARCH_URL", "SECRET_KEY", "DEBUG",
                 "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY", "STRIPE_WEBHOOK_SECRET", "SENTRY_DSN",
-                "CACHE_KEY_PREFIX", "STATIC_CDN_URL", "METRICS_BEARER_TOKEN", "EMAIL_HOST_PASSWORD")
+                "CACHE_KEY_PREFIX", "STATIC_CDN_URL", "METRICS_BEARER_TOKEN", "EMAIL_HOST_PASSWORD",
+                # Set by tests/e2e/conftest.py for Playwright; never in a deployment.
+                "DJANGO_ALLOW_ASYNC_UNSAFE")
 
 SCRIPT = "<script>alert(1)</script>"
 ATTRIBUTE_BREAKER = '"><img src=x onerror=alert(1)>'
@@ -424,7 +426,8 @@ def test_behind_the_proxy_each_shopper_is_counted_by_the_address_nginx_saw(clien
     for spoofed in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
         # nginx appends the address it saw; what the client wrote before it does not count.
         forwarded = f"{spoofed}, {shopper}"
-        assert client.get("/api/search", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=forwarded).status_code == 200
+        response = client.get("/api/search", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=forwarded)
+        assert response.status_code == 200
     assert client.get("/api/search", REMOTE_ADDR="10.0.0.5",
                       HTTP_X_FORWARDED_FOR=f"203.0.113.9, {shopper}").status_code == 429
     assert client.get("/api/search", REMOTE_ADDR="10.0.0.5", HTTP_X_FORWARDED_FOR=other).status_code == 200
@@ -514,7 +517,8 @@ django.setup()
 from django.conf import settings
 print(json.dumps({name: getattr(settings, name) for name in (
     "SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "EMAIL_HOST_PASSWORD",
-    "METRICS_BEARER_TOKEN", "SENTRY_DSN")} | {"db_password": settings.DATABASES["default"].get("PASSWORD", "")}))
+    "METRICS_BEARER_TOKEN", "SENTRY_DSN")}
+    | {"db_password": settings.DATABASES["default"].get("PASSWORD", "")}))
 """
 
 
@@ -525,10 +529,11 @@ def test_secrets_come_only_from_the_environment(tmp_path):
     values = json.loads(empty.stdout)
     assert len(values.pop("SECRET_KEY")) == 50  # the one we passed
     assert set(values.values()) == {""}, values  # no secret has a default in the code
-    given = {"STRIPE_SECRET_KEY": "sk_env", "STRIPE_WEBHOOK_SECRET": "whsec_env", "EMAIL_HOST_PASSWORD": "mail-env",
-             "METRICS_BEARER_TOKEN": "metrics-env", "DATABASE_URL": "postgres://u:db-env@127.0.0.1:5432/x"}
-    out = subprocess.run([sys.executable, "-c", SECRETS_PROBE], cwd=ROOT, env=production_env(tmp_path, **given),
-                         capture_output=True, text=True, timeout=60)
+    given = {"STRIPE_SECRET_KEY": "sk_env", "STRIPE_WEBHOOK_SECRET": "whsec_env",
+             "EMAIL_HOST_PASSWORD": "mail-env", "METRICS_BEARER_TOKEN": "metrics-env",
+             "DATABASE_URL": "postgres://u:db-env@127.0.0.1:5432/x"}
+    out = subprocess.run([sys.executable, "-c", SECRETS_PROBE], cwd=ROOT,
+                         env=production_env(tmp_path, **given), capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     values = json.loads(out.stdout)
     assert values["STRIPE_SECRET_KEY"] == "sk_env" and values["STRIPE_WEBHOOK_SECRET"] == "whsec_env"

@@ -34,7 +34,8 @@ def test_nothing_set_runs_embedded(tmp_path):
     out = run_settings("config.settings", tmp_path)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {
-        "db": "django.db.backends.sqlite3", "cache": "ops.cache.InstrumentedLocMemCache",  # counts hits (ops.cache)
+        # ops.cache.Instrumented*: the Django backend, counting hits and misses for /metrics.
+        "db": "django.db.backends.sqlite3", "cache": "ops.cache.InstrumentedLocMemCache",
         "eager": True, "engine": "tantivy", "debug": True,
     }
 
@@ -47,7 +48,7 @@ def test_each_variable_switches_one_part_to_the_real_service(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {
-        "db": "django.db.backends.postgresql", "cache": "ops.cache.InstrumentedRedisCache",  # a counting RedisCache
+        "db": "django.db.backends.postgresql", "cache": "ops.cache.InstrumentedRedisCache",
         "eager": False, "engine": "elasticsearch", "debug": True,
     }
 

@@ -11,8 +11,11 @@
   var COMPONENT = "search-page";
   // Typing refines one history entry instead of adding one per pause.
   var typing = false;
-  // After Back/Forward, the next render only normalises the URL: replace, never push.
-  var restoring = false;
+  // The states Back/Forward asked the component for (canonical queries, oldest first)
+  // and not rendered yet. Their renders only normalise the URL: replace, never push;
+  // and when the shopper pressed Back twice quickly, the render of the first must not
+  // overwrite the history entry the second one is on.
+  var restoring = [];
 
   document.documentElement.classList.add("has-search-js");
 
@@ -45,17 +48,23 @@
     if (!el) return;
     var query = el.getAttribute("data-search-query") || "";
     var current = currentQuery();
-    if (canonical(query) === canonical(current)) {
-      restoring = false;
-      return;
+    var wasRestoring = restoring.length > 0;
+    if (wasRestoring) {
+      var index = restoring.indexOf(canonical(query));
+      if (index >= 0 && index < restoring.length - 1) {
+        // An earlier Back/Forward's state: a later one is on its way.
+        restoring.splice(0, index + 1);
+        return;
+      }
+      restoring = [];
     }
+    if (canonical(query) === canonical(current)) return;
     var url = (el.getAttribute("data-search-path") || window.location.pathname) + (query ? "?" + query : "");
     var textOnly = withoutText(query) === withoutText(current);
     var state = { searchQuery: query };
-    if (restoring || (textOnly && typing)) window.history.replaceState(state, "", url);
+    if (wasRestoring || (textOnly && typing)) window.history.replaceState(state, "", url);
     else window.history.pushState(state, "", url);
-    typing = textOnly;
-    restoring = false;
+    typing = textOnly && !wasRestoring;
     var title = el.getAttribute("data-search-title");
     if (title) document.title = title + " · Catalog";
   }
@@ -71,12 +80,13 @@
       var el = root();
       if (!el) return;
       var query = currentQuery();
-      if (canonical(query) === canonical(el.getAttribute("data-search-query") || "")) return;
+      // (With a restore in flight the page still shows an older state: always ask.)
+      if (!restoring.length && canonical(query) === canonical(el.getAttribute("data-search-query") || "")) return;
       if (!window.Unicorn || typeof window.Unicorn.call !== "function") {
         window.location.reload();
         return;
       }
-      restoring = true;
+      restoring.push(canonical(query));
       typing = false;
       window.Unicorn.call(COMPONENT, "restore_query", query);
     });

@@ -29,6 +29,11 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
     page.get_by_role("button", name="Log in").click()
 
 
+def to_top(page) -> None:
+    """Before a screenshot: the top of the page, the focus nowhere in particular."""
+    page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+
+
 def add_to_cart(page, product: Product, shots) -> None:
     """On the product page: put one in the cart, which the shopper is taken to."""
     expect(page.get_by_role("heading", level=1)).to_have_text(product.name)
@@ -55,6 +60,7 @@ def check_out_and_pay(page, base: str, customer: User, product: Product, shots) 
     page.select_option("select[name=country]", "US")
     if page.locator("input[name=phone]").count():
         page.fill("input[name=phone]", "+1 415 555 0100")
+    to_top(page)
     shots(page, "checkout")
     page.locator("button[value=place]").last.click()
     page.wait_for_url("**/pay/**")

@@ -14,6 +14,7 @@
     field("total").textContent = run.total === null ? "?" : number(run.total);
     field("duration").textContent = `${run.elapsed_seconds.toFixed(1)} s`;
     field("rate").textContent = run.rate ? `${number(run.rate)} products/s` : "–";
+    field("index_name").textContent = run.index_name || "–";
     if (bar && run.total !== null) {
       bar.max = Math.max(run.total, 1);
       bar.value = run.done;
