@@ -107,7 +107,7 @@ def forget_queue(broker: str, queue: str) -> None:
     import redis
 
     client = redis.Redis.from_url(broker)
-    client.delete(queue, f"_kombu.binding.{queue}")
+    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
     client.close()
 
 

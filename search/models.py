@@ -135,11 +135,8 @@ def clean_rule_query(value: str, field: str = "query") -> str:
     return query
 
 
-class ScheduledRule(models.Model):
-    is_active = models.BooleanField(default=True)
-    starts_at = models.DateTimeField(null=True, blank=True, help_text="Empty: effective at once.")
-    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: no end.")
-    updated_at = models.DateTimeField(auto_now=True)
+class RulesVersioned(models.Model):
+    """Saving or deleting bumps the rules version: every process reloads within seconds."""
 
     class Meta:
         abstract = True
@@ -156,6 +153,16 @@ class ScheduledRule(models.Model):
 
         bump_rules_version()
         return result
+
+
+class ScheduledRule(RulesVersioned):
+    is_active = models.BooleanField(default=True)
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="Empty: effective at once.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: no end.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
 
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.starts_at >= self.ends_at:
@@ -301,7 +308,7 @@ class PinRule(ScheduledRule):
         self.query = clean_rule_query(self.query or "")
 
 
-class PinnedProduct(models.Model):
+class PinnedProduct(RulesVersioned):
     class Action(models.TextChoices):
         PIN = "pin", "Show first"
         HIDE = "hide", "Never show"
@@ -322,12 +329,6 @@ class PinnedProduct(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()}: {self.product}"
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        from search.rules import bump_rules_version
-
-        bump_rules_version()
 
 
 class Redirect(ScheduledRule):
@@ -384,24 +385,6 @@ class FieldWeights(ScheduledRule):
 # --- Facet curation (read at query time, like the rules) ---------------------------
 
 
-class RulesVersioned(models.Model):
-    """Saving or deleting bumps the rules version: every process reloads within seconds."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        from search.rules import bump_rules_version
-
-        bump_rules_version()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        from search.rules import bump_rules_version
-
-        bump_rules_version()
-        return result
 
 
 def category_family_paths(category: Category) -> tuple[list[str], str]:

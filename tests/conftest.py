@@ -42,7 +42,8 @@ def osmem():
 def engine_config(engine: str, tmp_path: Path, es_url: str | None) -> dict:
     name = f"products_{uuid.uuid4().hex[:10]}"
     if engine == "tantivy":
-        return {**django_settings.SEARCH_ENGINE, "ENGINE": "tantivy", "INDEX_NAME": name, "PATH": str(tmp_path / "search")}
+        return {**django_settings.SEARCH_ENGINE, "ENGINE": "tantivy", "INDEX_NAME": name,
+                "PATH": str(tmp_path / "search")}
     return {**django_settings.SEARCH_ENGINE, "ENGINE": "elasticsearch", "INDEX_NAME": name, "URL": es_url,
             "PLAIN_JSON": True}
 

@@ -38,7 +38,7 @@ def both_engines(settings, tmp_path, osmem):
     configs = {name: engine_config(name, tmp_path, osmem.url) for name in ("tantivy", "elasticsearch")}
     build_catalog()
     outbox_rows = None
-    for name, config in configs.items():
+    for config in configs.values():
         with override_settings(SEARCH_ENGINE=config):
             get_backend().ensure_index()
             if outbox_rows is None:

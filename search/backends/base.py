@@ -79,5 +79,5 @@ class SearchBackend(ABC):
             if progress:
                 progress(len(batch))
 
-    def refresh(self) -> None:
+    def refresh(self) -> None:  # noqa: B027 - optional hook, a no-op where commits do it
         """Make recent writes visible to searches (no-op where commits do that)."""

@@ -38,8 +38,10 @@ def word_clause(word: str, weights: dict[str, float]) -> dict:
 
 def alternatives_for(group: tuple[tuple[str, ...], ...], weights: dict[str, float]) -> list[dict]:
     """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
-    return [word_clause(alt[0], weights) if len(alt) == 1 else {"bool": {"must": [word_clause(w, weights) for w in alt]}}
-            for alt in group]
+    return [
+        word_clause(alt[0], weights) if len(alt) == 1 else {"bool": {"must": [word_clause(w, weights) for w in alt]}}
+        for alt in group
+    ]
 
 
 def apply_boosts(query: dict, boosts) -> dict:

@@ -213,7 +213,7 @@ class TantivyBackend(SearchBackend):
         addresses = [address for _, address in hits]
         ids = searcher.fast_field_values("id", addresses)
         versions = searcher.fast_field_values("version", addresses)
-        yield from zip(ids, versions)
+        yield from zip(ids, versions, strict=True)
 
     def create_index(self) -> str:
         name = f"{self.alias}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 10**9:09d}"

@@ -99,7 +99,8 @@ def text_query(schema: tantivy.Schema, req: SearchRequest) -> tantivy.Query | No
             prefix = Q.regex_query(schema, "sku_lower", re.escape(lowered) + ".*")
             alternatives.append((Occur.Should, Q.boost_query(Q.const_score_query(prefix, 1.0), SKU_PREFIX_BOOST)))
         if lowered.isdigit() and len(lowered) < 12:
-            alternatives.append((Occur.Should, Q.boost_query(Q.term_query(schema, "id", int(lowered)), SKU_EXACT_BOOST)))
+            by_id = Q.term_query(schema, "id", int(lowered))
+            alternatives.append((Occur.Should, Q.boost_query(by_id, SKU_EXACT_BOOST)))
     if not alternatives:
         return None
     match = Q.boolean_query(alternatives)
