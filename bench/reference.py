@@ -1,22 +1,66 @@
-"""The reference for every throughput figure: a bare Django view (/healthz, no
-database, no template) under the same gunicorn and load generator."""
+"""The reference for every throughput figure: a bare Django view (/healthz: no database, no
+template, no cache), measured exactly as the pages of bench/cache_throughput.py are.
 
-import os
-import tempfile
+    .venv/bin/python bench/reference.py [--seconds 15] [--workers 3]
 
-from _common import gunicorn, load, machine
+gunicorn with deploy/gunicorn.conf.py (``harness.GUNICORN_WORKERS`` × ``GUNICORN_THREADS``),
+the same load generator (wrk, else the Python client), connections, duration and rounds
+(``harness.CONNECTIONS``, ``LOAD_SECONDS``, ``LOAD_ROUNDS``). The project runs embedded
+(SQLite in a temporary directory, which /healthz never opens). bench/cache_throughput.py
+measures the same view again beside the pages, in its own run.
+"""
 
-SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+from __future__ import annotations
+
+import argparse
+
+from harness import (
+    CONNECTIONS,
+    GUNICORN_THREADS,
+    GUNICORN_WORKERS,
+    LOAD_ROUNDS,
+    LOAD_SECONDS,
+    THROUGHPUT_HEADER,
+    bench_env,
+    combine,
+    figure,
+    gunicorn,
+    http_get,
+    load,
+    load_settings,
+    print_header,
+    round_seconds,
+    throughput_row,
+    throwaway_dir,
+)
+
+PATH = "/healthz"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=LOAD_SECONDS, help="all rounds together")
+    parser.add_argument("--workers", type=int, default=GUNICORN_WORKERS, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=GUNICORN_THREADS, help="threads per worker")
+    parser.add_argument("--connections", type=int, default=CONNECTIONS)
+    parser.add_argument("--rounds", type=int, default=LOAD_ROUNDS)
+    args = parser.parse_args()
+
+    print_header()
+    per_run = round_seconds(args.seconds, args.rounds)
+    with throwaway_dir("bench-reference-") as var_dir, \
+            gunicorn(bench_env(None, var_dir), args.workers, args.threads) as port:
+        for _ in range(20):  # warm, as the pages are
+            assert http_get(port, PATH)[0] == 200
+        result = combine(load(port, PATH, per_run, args.connections) for _ in range(args.rounds))
+    print(f"\n{load_settings(args.workers, args.threads, args.connections, args.rounds, per_run)}\n")
+    print(THROUGHPUT_HEADER)
+    print(throughput_row("bare view", "—", result))
+    print(f"bare view ({PATH}): {result['rps']:,.0f} requests/s, p50 {result['p50']:.1f} ms, "
+          f"p99 {result['p99']:.1f} ms, errors {result['errors']}")
+    figure("bare Django view /healthz (reference)", round(result["rps"], 1), "req/s",
+           reference=round(result["rps"], 1))
+
 
 if __name__ == "__main__":
-    with tempfile.TemporaryDirectory() as var:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "0", "VAR_DIR": var,
-               "ALLOWED_HOSTS": "127.0.0.1"}
-        for key in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ELASTICSEARCH_URL"):
-            env.pop(key, None)
-        print(f"machine: {machine()}")
-        with gunicorn(env, workers=2) as port:
-            result = load(port, "/healthz", seconds=SECONDS, concurrency=4)
-        print(f"bare Django view (/healthz), gunicorn 2 workers, 4 keep-alive clients, {SECONDS:.0f} s: "
-              f"{result['rps']:,.0f} requests/s, p50 {result['p50_ms']:.1f} ms, p95 {result['p95_ms']:.1f} ms, "
-              f"errors {result['errors']}")
+    main()

@@ -24,7 +24,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from harness import DEFAULT_SERVER, ROOT, bench_env, machine, manage, seed, throwaway_database, throwaway_dir
+from harness import (
+    DEFAULT_SERVER,
+    ROOT,
+    bench_env,
+    figure,
+    manage,
+    print_header,
+    seed,
+    throwaway_database,
+    throwaway_dir,
+)
 
 TARGET_RATE = 10_000
 RESULT = re.compile(r"Indexed (\d+) products into (\S+) in ([\d.]+)s \(([\d,]+) products/s\)")
@@ -70,8 +80,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
-    print(machine())
-    print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine slows every figure)")
+    print_header()
     print(f"engine: tantivy on a temporary directory; database: PostgreSQL ({args.server}); "
           f"batch size {args.batch_size}")
     results = []
@@ -93,6 +102,14 @@ def main() -> None:
     print(f"peak RSS grows {growth:+.0f} MB from {results[0]['products']:,} to {results[-1]['products']:,} products")
     verdict = "meets" if slowest >= TARGET_RATE else "MISSES"
     print(f"slowest build rate {slowest:,} products/s: {verdict} the target of {TARGET_RATE:,} products/s")
+    for r in results:
+        figure(f"reindex build rate, {r['products']:,} products", r["rate"], "products/s",
+               target=f"≥ {TARGET_RATE:,} products/s", met=r["rate"] >= TARGET_RATE, catalog=r["products"])
+    for r in results:
+        figure(f"reindex peak RSS, {r['products']:,} products (manage.py check: {r['baseline_rss_mb']:.0f} MB)",
+               round(r["peak_rss_mb"]), "MB", catalog=r["products"])
+    figure(f"reindex peak RSS growth, {results[0]['products']:,} → {results[-1]['products']:,} products",
+           round(growth), "MB", target="flat memory (≈ 0 MB)", catalog=results[-1]["products"])
     if slowest < TARGET_RATE:
         sys.exit(1)
 

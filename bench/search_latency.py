@@ -18,24 +18,13 @@ Prints p50/p95/max per kind and overall, after a warm-up that is not counted.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import time
 from collections import defaultdict
 from decimal import Decimal
 
-from harness import (
-    DEFAULT_SERVER,
-    bench_env,
-    machine,
-    manage,
-    percentile,
-    seed,
-    setup_django,
-    throwaway_database,
-    throwaway_dir,
-)
+from harness import DEFAULT_SERVER, figure, indexed_catalog, load_average, percentile, print_header, setup_django
 
 WARM_UP = 40
 KINDS = ("text", "text + facets", "category + 2 filters + sort", "autocomplete")
@@ -92,13 +81,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    print(machine())
-    print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine slows every figure)")
-    with throwaway_database(args.server, args.database) as db_url, throwaway_dir("bench-search-") as var_dir:
-        env = bench_env(db_url, var_dir)
-        print(f"seeding {args.products:,} products and indexing them on tantivy…", flush=True)
-        seed(env, args.products, args.seed)
-        manage(env, "reindex", "--no-input")
+    print_header()
+    with indexed_catalog(args.server, args.database, args.products, args.seed) as (env, _):
         setup_django(env)
         from django.db import connections
 
@@ -118,7 +102,7 @@ def main() -> None:
             timings[kind].append((time.perf_counter() - started) * 1000)
             totals[kind].append(result.total)
         connections.close_all()
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"load average after: {load_average()}")
     print(f"catalog: {indexed:,} documents on tantivy; {sum(map(len, timings.values()))} requests "
           f"after {WARM_UP} warm-up requests")
     print(f"{'kind':<30} {'n':>4} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'mean hits':>10}")
@@ -130,6 +114,10 @@ def main() -> None:
               f"{statistics.fmean(totals[kind]):>10,.0f}")
     print(f"{'all':<30} {len(everything):>4} {percentile(everything, 50):>7.1f} {percentile(everything, 95):>7.1f} "
           f"{max(everything):>7.1f}")
+    for name, p in (("p50", 50), ("p95", 95)):
+        figure(f"search latency {name}, all kinds", round(percentile(everything, p), 1), "ms", catalog=indexed)
+    for kind in KINDS:
+        figure(f"search latency p95, {kind}", round(percentile(timings[kind], 95), 1), "ms", catalog=indexed)
 
 
 if __name__ == "__main__":

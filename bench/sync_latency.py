@@ -28,16 +28,16 @@ import time
 from pathlib import Path
 
 from harness import (
+    DEFAULT_REDIS,
     DEFAULT_SERVER,
     ROOT,
-    bench_env,
-    machine,
-    manage,
+    figure,
+    indexed_catalog,
+    load_average,
     percentile,
-    seed,
+    print_header,
     setup_django,
-    throwaway_database,
-    throwaway_dir,
+    stop,
 )
 
 TARGET_P95 = 1.0
@@ -59,15 +59,6 @@ def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
             raise SystemExit("the celery worker did not start:\n" + log_path.read_text())
         time.sleep(0.1)
     return worker
-
-
-def stop_worker(worker: subprocess.Popen) -> None:
-    worker.terminate()
-    try:
-        worker.wait(15)
-    except subprocess.TimeoutExpired:
-        worker.kill()
-        worker.wait()
 
 
 def measure_edits(edits: int, rng: random.Random) -> list[float]:
@@ -103,32 +94,33 @@ def measure_edits(edits: int, rng: random.Random) -> list[float]:
 
 
 def forget_queue(broker: str, queue: str) -> None:
-    """Remove what kombu keeps in Redis for our private queue."""
+    """Remove what kombu keeps in Redis for our private queue, and the expiry deadline the
+    worker's remote-control (pidbox) exchange leaves once its binding table is gone."""
     import redis
 
     client = redis.Redis.from_url(broker)
-    client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
-    client.close()
+    try:
+        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
+        if not client.exists("_kombu.binding.celery.pidbox"):  # no other worker on this broker
+            client.zrem("_kombu.binding_deadlines", "celery.pidbox")  # Redis drops the set once empty
+    finally:
+        client.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default=DEFAULT_SERVER)
     parser.add_argument("--database", default="bench_sync")
-    parser.add_argument("--broker", default="redis://127.0.0.1:6379/13")
+    parser.add_argument("--broker", default=DEFAULT_REDIS)
     parser.add_argument("--products", type=int, default=10_000)
     parser.add_argument("--edits", type=int, default=200)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    print(machine())
-    print(f"load average before: {os.getloadavg()[0]:.2f} (other work on the machine slows every figure)")
+    print_header()
     queue = f"bench-sync-{os.getpid()}"
-    with throwaway_database(args.server, args.database) as db_url, throwaway_dir("bench-sync-") as var_dir:
-        env = bench_env(db_url, var_dir, CELERY_BROKER_URL=args.broker, CELERY_QUEUE=queue)
-        print(f"seeding {args.products:,} products and indexing them on tantivy…", flush=True)
-        seed(env, args.products, args.seed)
-        manage(env, "reindex", "--no-input")
+    with indexed_catalog(args.server, args.database, args.products, args.seed,
+                         CELERY_BROKER_URL=args.broker, CELERY_QUEUE=queue) as (env, var_dir):
         worker = start_worker(env, var_dir / "worker.log")
         try:
             setup_django(env)
@@ -139,12 +131,12 @@ def main() -> None:
 
             connections.close_all()
         finally:
-            stop_worker(worker)
+            stop(worker, 15)
             forget_queue(args.broker, queue)
         # Celery logs "Task indexing.tasks.drain_outbox[…] succeeded in 0.0123s: 1" for each drain.
         task_ms = [float(m) * 1000 for m in re.findall(r"drain_outbox\[[^]]+\] succeeded in ([\d.]+)s",
                                                         (var_dir / "worker.log").read_text())]
-    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(f"load average after: {load_average()}")
     ms = [s * 1000 for s in latencies]
     p95 = percentile(ms, 95)
     print(f"catalog: {args.products:,} products; edits: {len(ms)}")
@@ -155,6 +147,10 @@ def main() -> None:
               f"p50 {percentile(task_ms, 50):.0f} ms, p95 {percentile(task_ms, 95):.0f} ms over {len(task_ms)} drains")
     verdict = "meets" if p95 <= TARGET_P95 * 1000 else "MISSES"
     print(f"p95 {p95:.0f} ms: {verdict} the target of {TARGET_P95 * 1000:.0f} ms")
+    figure("edit → searchable p50 (commit to readable in the index, Celery worker)", round(percentile(ms, 50)),
+           "ms", catalog=args.products)
+    figure("edit → searchable p95 (commit to readable in the index, Celery worker)", round(p95), "ms",
+           target=f"≤ {TARGET_P95:.0f} s", met=p95 <= TARGET_P95 * 1000, catalog=args.products)
     if p95 > TARGET_P95 * 1000:
         sys.exit(1)
 

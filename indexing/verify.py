@@ -8,6 +8,8 @@ from search.backends import SearchBackend
 from search.documents import version_stamp
 from store.models import Product
 
+CHUNK = 5000
+
 
 @dataclass
 class Drift:
@@ -32,16 +34,31 @@ class _Stamp:
         self.pk, self.updated_at = pk, updated_at
 
 
-def compare(backend: SearchBackend) -> Drift:
-    indexed = dict(backend.iter_versions())
-    drift = Drift(index_count=len(indexed))
-    rows = Product.objects.visible().values_list("pk", "updated_at").order_by().iterator(chunk_size=5000)
-    for pk, updated_at in rows:
-        drift.database_count += 1
-        version = indexed.pop(pk, None)
-        if version is None:
-            drift.missing.append(pk)
-        elif version != version_stamp(_Stamp(pk, updated_at)):
-            drift.stale.append(pk)
-    drift.orphaned = sorted(indexed)
-    return drift
+def compare(backend: SearchBackend, chunk: int = CHUNK) -> Drift:
+    """Walk the database and the index side by side in id ranges of ``chunk``
+    products: memory stays flat however large the catalog (only the drift is kept)."""
+    drift = Drift()
+    products = Product.objects.visible().order_by("pk")
+    index_top = backend.max_id()
+    start = 0
+    while True:
+        ids_and_stamps = list(products.filter(pk__gte=start).values_list("pk", "updated_at")[:chunk])
+        if len(ids_and_stamps) == chunk:
+            end = ids_and_stamps[-1][0] + 1
+        elif index_top is not None and index_top >= start:
+            end = max(index_top, ids_and_stamps[-1][0] if ids_and_stamps else 0) + 1
+        else:
+            end = (ids_and_stamps[-1][0] + 1) if ids_and_stamps else start
+        indexed = dict(backend.iter_versions(start, end)) if end > start else {}
+        drift.index_count += len(indexed)
+        for pk, updated_at in ids_and_stamps:
+            drift.database_count += 1
+            version = indexed.pop(pk, None)
+            if version is None:
+                drift.missing.append(pk)
+            elif version != version_stamp(_Stamp(pk, updated_at)):
+                drift.stale.append(pk)
+        drift.orphaned.extend(sorted(indexed))
+        if len(ids_and_stamps) < chunk:
+            return drift
+        start = end

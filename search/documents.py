@@ -124,7 +124,7 @@ def word_prefixes(text: str) -> list[str]:
     return sorted(set().union(*map(_prefixes_of_word, query_words(text))))
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=8192)  # bounded: memory stays flat however large the catalog
 def _prefixes_of_word(word: str) -> frozenset[str]:
     # Catalog words repeat (names, brands): a reindex computes each word's prefixes once.
     return frozenset(word[:end] for end in range(1, min(len(word), PREFIX_MAX_CHARS) + 1))

@@ -161,6 +161,13 @@ def test_search_verify_reports_drift_and_repairs_it(search_backend, worker, caps
     assert failure.value.returncode == 1
     out = capsys.readouterr().out
     assert "missing: 1" in out and "stale: 1" in out and "orphaned: 0" in out
+    # Walking in small id ranges finds the same drift as one large range.
+    assert compare(search_backend, chunk=2) == compare(search_backend, chunk=1000)
+    orphan = products[3]
+    Product.objects.filter(pk=orphan.pk).update(is_active=False)
+    OutboxEntry.objects.all().delete()
+    assert compare(search_backend, chunk=2).orphaned == [orphan.pk]
     call_command("search_verify", "--repair")
     assert "now matches" in capsys.readouterr().out
+    assert search_backend.get_document(orphan.pk) is None
     assert compare(search_backend).clean

@@ -36,3 +36,25 @@ def test_edit_reaches_the_index_through_the_worker(celery_worker, search_backend
     Product.objects.filter(pk=product.pk).update(is_active=False)  # bulk update path
     assert wait_for(lambda: found(search_backend, "watering can") == [])
     assert search_backend.get_document(product.pk) is None
+
+
+def test_stock_to_zero_changes_the_availability_facet(celery_worker, search_backend):
+    category = Category.objects.add_root({"name": "Garden", "slug": "garden"})
+    brand = Brand.objects.create(name="Verdant", slug="verdant")
+    products = [
+        Product.objects.create(name=f"Terracotta Pot {i}", slug=f"pot-{i}", sku=f"VER-P{i}", brand=brand,
+                               category=category, price=Decimal("12.00"), stock_quantity=3)
+        for i in range(3)
+    ]
+
+    def in_stock_count() -> int:
+        search_backend.refresh()
+        result = search_products(SearchRequest(category="garden"))
+        facet = next(f for f in result.facets if f.name == "availability")
+        return facet.values[0].count if facet.values else 0
+
+    assert wait_for(lambda: in_stock_count() == 3)
+    # A sale takes the last units: the checkout's stock path is a QuerySet.update().
+    Product.objects.filter(pk=products[0].pk).update(stock_quantity=0)
+    assert wait_for(lambda: in_stock_count() == 2)
+    assert search_products(SearchRequest(category="garden", in_stock=True)).total == 2

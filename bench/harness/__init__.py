@@ -1,20 +1,34 @@
 """What the benchmark scripts share: the machine, a throwaway PostgreSQL database and
-var directory, ``manage.py`` in a child process, percentiles.
+var directory, ``manage.py`` in a child process, a seeded and indexed catalog, gunicorn
+with the deployed configuration, the HTTP load generator, percentiles, and the
+``FIGURE`` lines ``make bench`` (bench/run_all.py) builds its summary table from.
 
 Imported by the scripts in ``bench/`` (run as ``.venv/bin/python bench/<name>.py``,
-which puts ``bench/`` on the import path)."""
+which puts ``bench/`` on the import path).
+
+Every throughput figure (bench/reference.py, bench/cache_throughput.py) is measured
+the same way: gunicorn with deploy/gunicorn.conf.py, ``GUNICORN_WORKERS`` processes ×
+``GUNICORN_THREADS`` threads, driven with ``CONNECTIONS`` keep-alive connections for
+``LOAD_SECONDS`` per case in ``LOAD_ROUNDS`` rounds."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 import math
 import os
 import platform
+import re
 import shutil
+import socket
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +39,19 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
 
+# How every throughput figure is measured (the reference and the pages alike).
+GUNICORN_WORKERS = 3
+GUNICORN_THREADS = 2
+CONNECTIONS = 8
+LOAD_SECONDS = 15  # per case, split into LOAD_ROUNDS rounds
+LOAD_ROUNDS = 3
+WRK = Path("/usr/bin/wrk")
+HOST = "127.0.0.1"
+
+
+# --- The machine -------------------------------------------------------------------------------
 
 def cpu_model() -> str:
     try:
@@ -41,9 +67,29 @@ def machine() -> str:
     """One line naming what the figures were measured on."""
     from importlib.metadata import version
 
-    return (f"machine: {os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, "
+    return (f"{os.cpu_count()} CPUs ({cpu_model()}), Python {platform.python_version()}, "
             f"{platform.system()} {platform.release()}, tantivy {version('tantivy')}, Django {version('django')}")
 
+
+def load_average() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def print_header() -> None:
+    """The first lines of every script's output: the machine and how busy it is."""
+    print(f"machine: {machine()}")
+    print(f"load average before: {load_average()} (other work on the machine slows every figure)", flush=True)
+
+
+def figure(what: str, value: float, unit: str, *, target: str | None = None, met: bool | None = None,
+           catalog: int | None = None, reference: float | None = None) -> None:
+    """One machine-readable line for the summary table of docs/PERFORMANCE.md: ``FIGURE {json}``.
+    ``reference``: the bare view's requests/s measured beside this figure, when it was."""
+    print("FIGURE " + json.dumps({"what": what, "value": value, "unit": unit, "target": target, "met": met,
+                                  "catalog": catalog, "reference": reference}, ensure_ascii=False))
+
+
+# --- PostgreSQL, var directory, environment ----------------------------------------------------
 
 def database_url(server_url: str, name: str) -> str:
     parts = urlsplit(server_url)
@@ -56,15 +102,16 @@ def _drop(server_url: str, name: str) -> None:
 
 
 @contextmanager
-def throwaway_database(server_url: str, name: str) -> Iterator[str]:
-    """A fresh, empty database; dropped afterwards whatever happens. Yields its URL."""
+def throwaway_database(server_url: str, name: str, *, keep: bool = False) -> Iterator[str]:
+    """A fresh, empty database; dropped afterwards whatever happens (unless ``keep``). Yields its URL."""
     _drop(server_url, name)
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield database_url(server_url, name)
     finally:
-        _drop(server_url, name)
+        if not keep:
+            _drop(server_url, name)
 
 
 @contextmanager
@@ -76,23 +123,27 @@ def throwaway_dir(prefix: str) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def bench_env(db_url: str, var_dir: Path, **extra: str) -> dict[str, str]:
-    """The environment of the project under test: the throwaway database, the tantivy
-    engine under ``var_dir``, no broker (unless given), nothing from the project's var/."""
+def bench_env(db_url: str | None, var_dir: Path, **extra: str) -> dict[str, str]:
+    """The environment of the project under test: the throwaway database (none: SQLite under
+    ``var_dir``), the tantivy engine under ``var_dir``, no broker and no Redis (unless given),
+    nothing from the project's var/."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": db_url,
         "VAR_DIR": str(var_dir),
         "TANTIVY_PATH": str(var_dir / "search"),
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
     }
-    for name in ("ELASTICSEARCH_URL", "CELERY_BROKER_URL", "REDIS_URL", "SEARCH_INDEX_NAME"):
+    for name in ("DATABASE_URL", "ELASTICSEARCH_URL", "CELERY_BROKER_URL", "REDIS_URL", "SEARCH_INDEX_NAME"):
         env.pop(name, None)
+    if db_url:
+        env["DATABASE_URL"] = db_url
     env.update(extra)
     return env
 
+
+# --- manage.py -----------------------------------------------------------------------------------
 
 @dataclass
 class ChildRun:
@@ -122,8 +173,37 @@ def manage(env: dict[str, str], *args: str) -> ChildRun:
 
 
 def seed(env: dict[str, str], products: int, seed_value: int = 1) -> None:
+    """Migrate and seed; then VACUUM ANALYZE, which autovacuum would otherwise run in the
+    background after the bulk insert, on the same CPUs as the measurement."""
     manage(env, "migrate", "--verbosity", "0")
     manage(env, "seed_catalog", "--products", str(products), "--seed", str(seed_value))
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
+@contextmanager
+def indexed_catalog(server_url: str, database: str, products: int, seed_value: int = 1,
+                    **extra: str) -> Iterator[tuple[dict[str, str], Path]]:
+    """A throwaway database seeded with ``products`` products and indexed on tantivy in a
+    throwaway directory; both removed afterwards. Yields the environment and the directory."""
+    with throwaway_database(server_url, database) as db_url, throwaway_dir(f"{database}-") as var_dir:
+        env = bench_env(db_url, var_dir, **extra)
+        print(f"seeding {products:,} products and indexing them on tantivy…", flush=True)
+        seed(env, products, seed_value)
+        manage(env, "reindex", "--no-input")
+        yield env, var_dir
+
+
+def delete_redis_keys(url: str, *names: str, pattern: str | None = None) -> int:
+    """Remove what a benchmark left in Redis: the keys named and those matching ``pattern``."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        doomed = [*names, *(client.scan_iter(match=pattern, count=1000) if pattern else ())]
+        return client.delete(*doomed) if doomed else 0
+    finally:
+        client.close()
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -140,3 +220,195 @@ def setup_django(env: dict[str, str]) -> None:
     import django
 
     django.setup()
+
+
+# --- The web tier ----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def http_get(port: int, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(HOST, port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Host": HOST})
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """Terminate a child process (gunicorn, a Celery worker), killing it if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = GUNICORN_WORKERS,
+             threads: int = GUNICORN_THREADS) -> Iterator[int]:
+    """gunicorn as deployed (deploy/gunicorn.conf.py: gthread workers, Prometheus multiprocess
+    mode) on a free loopback port; yields the port once /healthz answers. No access log, no
+    worker recycling, no rate limit (every request comes from one address)."""
+    port = free_port()
+    env = {
+        "ALLOWED_HOSTS": HOST,
+        "PROMETHEUS_MULTIPROC_DIR": str(Path(env["VAR_DIR"]) / f"metrics-{port}"),
+        **env,
+        "GUNICORN_BIND": f"{HOST}:{port}",
+        "WEB_CONCURRENCY": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "GUNICORN_LOG_LEVEL": "warning",
+        "GUNICORN_MAX_REQUESTS": "0",
+        "RATELIMIT_ENABLED": "false",
+    }
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py",
+             "--access-logfile", "/dev/null", "config.wsgi:application"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(OSError, http.client.HTTPException):
+                    if http_get(port, "/healthz")[0] == 200:
+                        break
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError("gunicorn did not start:\n" + log.read())
+                time.sleep(0.2)
+            yield port
+        finally:
+            stop(proc)
+
+
+# --- Load --------------------------------------------------------------------------------------------
+
+def load_generator() -> str:
+    """``wrk`` when /usr/bin/wrk exists, else ``python`` (threads with keep-alive connections:
+    slower than wrk because of the GIL, so its figures are lower bounds of the server's)."""
+    return "wrk" if WRK.exists() else "python"
+
+
+_UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
+_UNIT_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
+
+
+def _wrk(port: int, path: str, seconds: float, connections: int) -> dict:
+    out = subprocess.run(
+        [str(WRK), "-t", "1", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency",
+         "-H", f"Host: {HOST}", f"http://{HOST}:{port}{path}"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+
+    def ms(percent: int) -> float:
+        match = re.search(rf"\b{percent}%\s+([\d.]+)(us|ms|s|m)\b", out)
+        return float(match.group(1)) * _UNIT_MS[match.group(2)] if match else float("nan")
+
+    done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)", out)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    requests, elapsed = int(done.group(1)), float(done.group(2)) * _UNIT_S[done.group(3)]
+    errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0)
+    return {"rps": requests / elapsed, "p50": ms(50), "p99": ms(99), "errors": errors, "requests": requests,
+            "seconds": elapsed}
+
+
+def _python_load(port: int, path: str, seconds: float, connections: int) -> dict:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def client() -> None:
+        conn = http.client.HTTPConnection(HOST, port, timeout=10)
+        mine: list[float] = []
+        failed = 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path, headers={"Host": HOST})
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                failed += 1
+                conn.close()
+                conn = http.client.HTTPConnection(HOST, port, timeout=10)
+                continue
+            mine.append(time.perf_counter() - started)
+            failed += not 200 <= response.status < 400
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors[0] += failed
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    ms = [s * 1000 for s in latencies]
+    return {"rps": len(ms) / elapsed, "p50": percentile(ms, 50) if ms else float("nan"),
+            "p99": percentile(ms, 99) if ms else float("nan"), "errors": errors[0], "requests": len(ms),
+            "seconds": elapsed}
+
+
+def load(port: int, path: str, seconds: float = LOAD_SECONDS, connections: int = CONNECTIONS) -> dict:
+    """GET ``path`` over ``connections`` keep-alive connections for ``seconds``: requests/s,
+    p50 and p99 latency (ms), errors (status ≥ 400 or socket errors), requests, seconds run,
+    and ``generator``: which load generator measured it (see load_generator())."""
+    generator = load_generator()
+    run = _wrk if generator == "wrk" else _python_load
+    return {**run(port, path, seconds, connections), "generator": generator}
+
+
+def round_seconds(seconds: float = LOAD_SECONDS, rounds: int = LOAD_ROUNDS) -> int:
+    """How long each round of a case runs: ``seconds`` split into ``rounds``, 3 s at least."""
+    return max(3, round(seconds / rounds))
+
+
+def alternating(cases: list, rounds: int = LOAD_ROUNDS) -> Iterator:
+    """Each case once per round, in order, then in reverse order (a, b, b, a, a, b…), so that
+    other load on the machine weighs on every case alike."""
+    for round_number in range(rounds):
+        yield from cases if round_number % 2 == 0 else reversed(cases)
+
+
+def combine(runs: Iterable[dict]) -> dict:
+    """The rounds of one case together: requests/s over all of them, the mean p50, the worst p99."""
+    runs = list(runs)
+    return {
+        "rps": sum(r["requests"] for r in runs) / sum(r["seconds"] for r in runs),
+        "p50": statistics.fmean(r["p50"] for r in runs),
+        "p99": max(r["p99"] for r in runs),
+        "errors": sum(r["errors"] for r in runs),
+        "rounds": [round(r["rps"], 1) for r in runs],
+        "generator": runs[0]["generator"],
+    }
+
+
+def load_settings(workers: int, threads: int, connections: int, rounds: int, per_round: int) -> str:
+    """How a throughput figure was measured, in words."""
+    generator = load_generator()
+    fallback = "" if generator == "wrk" else f" (no {WRK}: the slower Python client, figures are lower bounds)"
+    return (f"gunicorn (deploy/gunicorn.conf.py) {workers} workers × {threads} threads, {generator}{fallback} "
+            f"with {connections} keep-alive connections, {rounds} rounds of {per_round} s per case")
+
+
+THROUGHPUT_HEADER = f"{'page':<12}{'cache':<7}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'hit ratio':>11}{'errors':>8}" \
+                    "  req/s per round"
+
+
+def throughput_row(page: str, cache: str, result: dict, hit_ratio: float | None = None) -> str:
+    ratio = f"{hit_ratio:>11.1%}" if hit_ratio is not None else f"{'—':>11}"
+    return (f"{page:<12}{cache:<7}{result['rps']:>9.1f}{result['p50']:>9.1f}{result['p99']:>9.1f}{ratio}"
+            f"{result['errors']:>8}  {result['rounds']}")

@@ -53,8 +53,12 @@ class SearchBackend(ABC):
     def get_document(self, product_id: int) -> dict | None: ...
 
     @abstractmethod
-    def iter_versions(self) -> Iterator[tuple[int, int]]:
-        """Every (product id, version stamp) in the current index."""
+    def iter_versions(self, id_from: int, id_to: int) -> Iterator[tuple[int, int]]:
+        """(product id, version stamp) of the documents with id_from <= id < id_to."""
+
+    @abstractmethod
+    def max_id(self) -> int | None:
+        """The largest product id in the current index (None when empty)."""
 
     @abstractmethod
     def create_index(self) -> str:

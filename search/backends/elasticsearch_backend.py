@@ -81,11 +81,11 @@ class ElasticsearchBackend(SearchBackend):
             result = self.client.options(ignore_status=404).get(index=self.alias, id=str(product_id))
         return result.get("_source") if result.get("found") else None
 
-    def iter_versions(self) -> Iterator[tuple[int, int]]:
+    def iter_versions(self, id_from: int, id_to: int) -> Iterator[tuple[int, int]]:
         after = None
         while True:
             body: dict = {"size": 5000, "sort": [{"id": "asc"}], "_source": ["id", "version"],
-                          "query": {"match_all": {}}}
+                          "query": {"range": {"id": {"gte": id_from, "lt": id_to}}}}
             if after is not None:
                 body["search_after"] = after
             with _engine_errors():
@@ -95,6 +95,12 @@ class ElasticsearchBackend(SearchBackend):
             for hit in hits:
                 yield int(hit["_source"]["id"]), int(hit["_source"]["version"])
             after = hits[-1]["sort"]
+
+    def max_id(self) -> int | None:
+        with _engine_errors():
+            hits = self.client.search(index=self.alias, body={"size": 1, "sort": [{"id": "desc"}], "_source": ["id"],
+                                                              "query": {"match_all": {}}})["hits"]["hits"]
+        return int(hits[0]["_source"]["id"]) if hits else None
 
     def create_index(self) -> str:
         name = f"{self.alias}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 10**6:06d}"

@@ -30,6 +30,9 @@ from . import tantivy_compiler as compiler
 from .base import RejectedDocument, SearchBackend, SearchUnavailable
 
 WRITER_HEAP = 64_000_000
+# The bulk load keeps at most this much in memory before flushing a segment: the
+# reindex peak memory is bounded by it, whatever the catalog size.
+LOAD_WRITER_HEAP = 64_000_000
 WRITER_WAIT_SECONDS = 15.0
 DISPLAY_FIELDS = ("id", "name", "slug", "sku", "brand", "price", "currency", "compare_at_price", "in_stock",
                   "rating", "rating_count", "image_url")
@@ -168,7 +171,7 @@ class TantivyBackend(SearchBackend):
     def load(self, concrete: str, batches, progress=None) -> None:
         # One writer and one commit for the whole build: the new index is private until switched.
         index = self._index_at(concrete)
-        writer = index.writer(256_000_000, 2)
+        writer = index.writer(LOAD_WRITER_HEAP, 2)
         try:
             for batch in batches:
                 for doc in batch:
@@ -204,16 +207,23 @@ class TantivyBackend(SearchBackend):
             return None
         return json.loads(bytes(searcher.doc(result.hits[0][1])["display"][0]))
 
-    def iter_versions(self) -> Iterator[tuple[int, int]]:
+    def iter_versions(self, id_from: int, id_to: int) -> Iterator[tuple[int, int]]:
         searcher = self._index().searcher()
-        total = searcher.num_docs
+        in_range = tantivy.Query.range_query(self.schema, "id", tantivy.FieldType.Integer,
+                                             lower_bound=id_from, upper_bound=id_to - 1)
+        total = searcher.search(in_range, 1, count=True).count
         if not total:
             return
-        hits = searcher.search(tantivy.Query.all_query(), total, count=False).hits
+        hits = searcher.search(in_range, total, count=False).hits
         addresses = [address for _, address in hits]
         ids = searcher.fast_field_values("id", addresses)
         versions = searcher.fast_field_values("version", addresses)
         yield from zip(ids, versions, strict=True)
+
+    def max_id(self) -> int | None:
+        searcher = self._index().searcher()
+        hits = searcher.search(tantivy.Query.all_query(), 1, count=False, order_by_field="id").hits
+        return int(searcher.fast_field_values("id", [hits[0][1]])[0]) if hits else None
 
     def create_index(self) -> str:
         name = f"{self.alias}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 10**9:09d}"
