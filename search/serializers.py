@@ -1,8 +1,9 @@
 """Search results as plain JSON-able dicts for the API (views stay thin).
 
-Money is a string ("19.99"), never a float. ``highlighted_name`` is the engine's
-pre-escaped HTML (only <mark> added); every other string is raw text that the
-client must escape itself, as JSON consumers do.
+The shape is the one documented in the OpenAPI schema (search/openapi.py, served
+at /api/schema). Money is a string ("19.99"), never a float. ``highlight`` is the
+engine's pre-escaped HTML (only <mark> added); every other string is raw text that
+the client must escape itself, as JSON consumers do.
 """
 
 from __future__ import annotations
@@ -41,48 +42,52 @@ def serialize_hit(hit: SearchHit) -> dict:
     return {
         "id": hit.id,
         "name": hit.name,
-        "slug": hit.slug,
         "url": reverse("product", kwargs={"slug": hit.slug}),
-        # Following this link records the click (present when the search was recorded).
-        "click_url": hit.click_url or None,
-        "sku": hit.sku,
-        "brand": hit.brand,
         "price": _money(hit.price),
         "currency": hit.currency,
-        "compare_at_price": _money(hit.compare_at_price),
-        "in_stock": hit.in_stock,
         "rating": hit.rating,
+        "in_stock": hit.in_stock,
+        "image": hit.image_url,
+        "highlight": hit.highlighted_name,
+        # Beyond the minimum: what a listing shows besides.
+        "slug": hit.slug,
+        "sku": hit.sku,
+        "brand": hit.brand,
+        "compare_at_price": _money(hit.compare_at_price),
         "rating_count": hit.rating_count,
-        "image_url": hit.image_url,
-        "highlighted_name": hit.highlighted_name,
+        "pinned": hit.pinned,
+        # Following this link records the click (present when the search was recorded).
+        "click_url": hit.click_url or None,
     }
 
 
-def serialize_facet(facet: Facet) -> dict:
-    data = {
-        "name": facet.name,
-        "label": facet.label,
-        "kind": facet.kind,
-        "values": [{"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
-                   for v in facet.values],
-    }
+def serialize_facet_values(facet: Facet) -> list[dict]:
+    return [{"value": v.value, "label": v.label, "count": v.count, "selected": v.selected}
+            for v in facet.values]
+
+
+def serialize_facet_info(facet: Facet) -> dict:
+    info: dict = {"label": facet.label, "kind": facet.kind}
     stats = getattr(facet, "stats", None)
     if stats is not None:
         # The range of listed prices, as money strings like every price here.
-        data["stats"] = {k: None if v is None else _money(Decimal(str(v))) for k, v in stats.items()}
-    return data
+        info["stats"] = {k: None if v is None else _money(Decimal(str(v))) for k, v in stats.items()}
+    return info
 
 
 def serialize_result(result: SearchResult) -> dict:
     return {
-        "query": serialize_request(result.request),
         "total": result.total,
         "page": result.request.page,
-        "num_pages": result.num_pages,
+        "pages": result.num_pages,
         "hits": [serialize_hit(h) for h in result.hits],
-        "facets": [serialize_facet(f) for f in result.facets],
-        "suggestion": result.suggestion,
+        # Facet name → its values, in display order (brand, category, price, rating,
+        # availability, attr_<code>…); labels, kinds and price stats in facet_info.
+        "facets": {f.name: serialize_facet_values(f) for f in result.facets},
+        "facet_info": {f.name: serialize_facet_info(f) for f in result.facets},
+        "did_you_mean": result.suggestion,
         "relaxed": result.relaxed,
+        "query": serialize_request(result.request),
     }
 
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("search/suggest", views.suggest, name="search-suggest"),
     path("api/search", views.api_search, name="api-search"),
     path("api/autocomplete", views.api_autocomplete, name="api-autocomplete"),
+    path("api/schema", views.api_schema, name="api-schema"),
 ]

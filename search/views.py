@@ -14,6 +14,7 @@ from django.views.decorators.http import require_safe
 
 from search.backends import SearchUnavailable
 from search.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, track_clicks
+from search.openapi import openapi_document
 from search.request import InvalidSearchRequest, SearchRequest
 from search.serializers import serialize_result, serialize_suggestions
 from search.services import autocomplete, search_products
@@ -81,3 +82,10 @@ def api_autocomplete(request: HttpRequest) -> JsonResponse:
         return json_response({"error": UNAVAILABLE_MESSAGE}, status=503)
     return json_response(serialize_suggestions(suggestions))
 
+
+
+@require_safe
+@cache_control(max_age=3600, public=True)
+def api_schema(request: HttpRequest) -> JsonResponse:
+    """The OpenAPI description of /api/search and /api/autocomplete."""
+    return JsonResponse(openapi_document(), json_dumps_params={"indent": 2})

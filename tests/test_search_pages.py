@@ -25,8 +25,10 @@ pytestmark = pytest.mark.django_db
 
 SCRIPT = "<script>alert(1)</script>"
 BREAKER = '"><script>alert(1)</script>'
-HIT_KEYS = {"id", "name", "slug", "url", "sku", "brand", "price", "currency", "compare_at_price", "in_stock",
-            "rating", "rating_count", "image_url", "highlighted_name", "click_url"}
+# The issue's minimum ("id", "name", "url", "price", "currency", "rating", "in_stock", "image",
+# "highlight") and what a listing shows besides.
+HIT_KEYS = {"id", "name", "url", "price", "currency", "rating", "in_stock", "image", "highlight",
+            "slug", "sku", "brand", "compare_at_price", "rating_count", "pinned", "click_url"}
 
 
 @pytest.fixture(autouse=True)
@@ -369,12 +371,13 @@ def test_search_api_shape_and_values(client, catalog):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
     data = response.json()
-    assert set(data) == {"query", "total", "page", "num_pages", "hits", "facets", "suggestion", "relaxed"}
+    assert set(data) == {"total", "page", "pages", "hits", "facets", "facet_info", "did_you_mean", "relaxed",
+                         "query"}
     expected = visible(category__slug_path__startswith="electronics", stock_quantity__gt=0)
     expected = expected.order_by("price", "pk")
     assert data["total"] == expected.count()
     assert [h["name"] for h in data["hits"]] == [p.name for p in expected]
-    assert (data["page"], data["num_pages"], data["suggestion"], data["relaxed"]) == (1, 1, None, False)
+    assert (data["page"], data["pages"], data["did_you_mean"], data["relaxed"]) == (1, 1, None, False)
     assert data["query"] == {
         "q": "", "category": "electronics", "brands": [], "price_min": None, "price_max": None,
         "rating": None, "in_stock": True, "attributes": {}, "sort": "price_asc", "page": 1, "page_size": 24,
@@ -384,10 +387,11 @@ def test_search_api_shape_and_values(client, catalog):
     product = expected.first()
     assert first["id"] == product.pk and first["url"] == f"/p/{product.slug}/"
     assert first["price"] == f"{product.price:.2f}" and first["currency"] == "USD"
-    facets = {f["name"]: f for f in data["facets"]}
+    facets = data["facets"]
     assert {"category", "brand", "price", "rating", "availability", "attr_color"} <= set(facets)
-    assert set(facets["brand"]["values"][0]) == {"value", "label", "count", "selected"}
-    sonix = next(v for v in facets["brand"]["values"] if v["value"] == "sonix")
+    assert set(facets["brand"][0]) == {"value", "label", "count", "selected"}
+    assert data["facet_info"]["brand"] == {"label": "Brand", "kind": "terms"}
+    sonix = next(v for v in facets["brand"] if v["value"] == "sonix")
     assert sonix["count"] == expected.filter(brand__slug="sonix").count()
 
 
@@ -456,7 +460,7 @@ def test_api_cannot_inject_html(client, hostile_product):
     data = response.json()
     hit = next(h for h in data["hits"] if h["slug"] == "hostile")
     assert hit["name"] == f"Alert {SCRIPT}"  # the raw text, for the client to escape
-    assert hit["highlighted_name"].startswith("<mark>Alert</mark> &lt;<mark>script</mark>&gt;")
+    assert hit["highlight"].startswith("<mark>Alert</mark> &lt;<mark>script</mark>&gt;")
     assert data["query"]["q"] == f"alert {BREAKER}"
     suggest = client.get(reverse("api-autocomplete"), {"q": "alert"}).content.decode()
     assert "<script" not in suggest
@@ -484,3 +488,84 @@ def test_category_page_has_the_facet_sidebar_and_honours_filters(client, catalog
     chips = {c.label: c.href for c in listing(response).chips}
     assert chips == {"Zephyr": "/c/clothing/?attr_color=Black", "Color: Black": "/c/clothing/?brand=zephyr"}
     assert "unicorn:" not in html  # plain links and forms
+
+
+# ---- OpenAPI ---------------------------------------------------------------------------------
+
+
+def _schema_validator(client, name: str):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    document = client.get(reverse("api-schema")).json()
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    registry = Registry().with_resource("urn:api", resource)
+    schema = {"$ref": f"urn:api#/components/schemas/{name}"}
+    return Draft202012Validator(schema, registry=registry)
+
+
+def test_the_openapi_schema_is_valid_and_describes_the_real_responses(client, catalog):
+    from openapi_spec_validator import validate
+
+    response = client.get(reverse("api-schema"))
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    validate(response.json())  # a valid OpenAPI 3.1 document
+    search_validator = _schema_validator(client, "SearchResponse")
+    for params in ({"q": "shirt"}, {"category": "clothing", "brand": ["acme", "zephyr"], "sort": "price_desc"},
+                   {"q": "hedfones"}, {"q": "merino wool toaster"}):
+        data = client.get(reverse("api-search"), params).json()
+        search_validator.validate(data)
+    autocomplete_validator = _schema_validator(client, "AutocompleteResponse")
+    autocomplete_validator.validate(client.get(reverse("api-autocomplete"), {"q": "headph"}).json())
+    _schema_validator(client, "Error").validate(client.get(reverse("api-search"), {"sort": "cheapest"}).json())
+
+
+# ---- Hostile input: never a server error, always inert ---------------------------------------
+
+HOSTILE_PARAMS = [
+    {"q": "x" * 10_240},  # a 10 kB query
+    {"q": "name:*"},  # Lucene syntax means nothing here
+    {"q": 'merino "wool'},  # unbalanced quotes
+    {"q": "(sweater OR) AND NOT [ * ~ ^2 \\"},
+    {"q": "\u0000\u202e merino \U0001f9f6"},  # NUL, bidi override, emoji
+    {"q": BREAKER, "brand": BREAKER},
+    {"page": "-1"},
+    {"page": "99999999999999999999"},
+    {"page_size": "0"},
+    {"sort": "price_asc; DROP TABLE store_product"},
+    {"attr_nonexistent": "x"},  # an unknown facet
+    {"attr_" + "a" * 300: "x"},
+    {"unknown_facet": "x", "category": "no/such/category"},
+    {"price_min": "1e309", "price_max": "NaN"},
+    {"rating": "4.5"},
+]
+
+
+@pytest.mark.parametrize("params", HOSTILE_PARAMS, ids=lambda p: repr(p)[:40])
+def test_hostile_parameters_never_cause_a_server_error(client, catalog, params):
+    for name in ("search", "api-search", "api-autocomplete", "search-suggest"):
+        response = client.get(reverse(name), params)
+        assert response.status_code in (200, 400), (name, response.status_code)
+        body = response.content.decode()
+        assert "<script>alert(1)</script>" not in body
+        if name.startswith("api") and response.status_code == 400:
+            assert response.json()["error"]  # a message saying what to fix
+    assert Product.objects.count() == len(catalog.products)  # nothing was dropped
+
+
+def test_unknown_facets_and_categories_just_find_nothing(client, catalog):
+    data = client.get(reverse("api-search"), {"attr_nonexistent": "x"}).json()
+    assert data["total"] == 0
+    data = client.get(reverse("api-search"), {"category": "no/such/category"}).json()
+    assert data["total"] == 0
+
+
+@pytest.mark.parametrize("path", ["/search?q=shirt&page_size=4", "/search?q=shirt&page_size=48",
+                                  "/c/clothing/?page_size=4", "/c/clothing/?page_size=48",
+                                  "/api/search?q=shirt&brand=acme&sort=price_asc&page_size=48"])
+def test_at_most_six_sql_queries_per_search_or_category_page_whatever_the_page_size(client, catalog, path):
+    client.get(path)  # warm the caches a running shop has warm (facet labels, rules)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    assert len(queries) <= 6, [q["sql"] for q in queries.captured_queries]

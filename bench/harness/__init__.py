@@ -301,12 +301,60 @@ _UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 _UNIT_S = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 
 
-def _wrk(port: int, path: str, seconds: float, connections: int) -> dict:
-    out = subprocess.run(
-        [str(WRK), "-t", "1", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--latency",
-         "-H", f"Host: {HOST}", f"http://{HOST}:{port}{path}"],
-        capture_output=True, text=True, check=True,
-    ).stdout
+# wrk runs this Lua script: ``done`` prints the p50/p95/p99 latency in microseconds (wrk's own
+# --latency table has no p95); with a list of paths, each thread also cycles through them,
+# starting at its own place in the list (its number × paths ÷ threads, the count passed after
+# ``--``), so that no single URL is repeated.
+_WRK_DONE = """
+function done(summary, latency, requests)
+  io.write(string.format("LATENCY_US p50=%d p95=%d p99=%d\\n",
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+_WRK_PATHS = """
+local threads = {}
+function setup(thread)
+  thread:set("thread_number", #threads)
+  table.insert(threads, thread)
+end
+local next_path = 1
+function init(args)
+  local thread_count = tonumber(args[1]) or 1
+  next_path = math.floor((thread_number or 0) * #paths / thread_count) % #paths + 1
+end
+function request()
+  local path = paths[next_path]
+  next_path = next_path % #paths + 1
+  return wrk.format(nil, path)
+end
+"""
+_LATENCY_US = re.compile(r"^LATENCY_US p50=(\d+) p95=(\d+) p99=(\d+)$", re.MULTILINE)
+
+
+def _lua_string(text: str) -> str:
+    if not text.isascii() or not text.isprintable():
+        raise ValueError(f"not a URL path wrk can send as is (percent-encode it): {text!r}")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _wrk_script(paths: list[str] | None) -> str:
+    if not paths:
+        return _WRK_DONE
+    return "paths = {\n" + ",\n".join(_lua_string(p) for p in paths) + "\n}\n" + _WRK_PATHS + _WRK_DONE
+
+
+def _wrk(port: int, path: str, seconds: float, connections: int, paths: list[str] | None = None,
+         threads: int = 1) -> dict:
+    threads = max(1, min(threads, connections))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="wrk-") as script:
+        script.write(_wrk_script(paths))
+        script.flush()
+        out = subprocess.run(
+            [str(WRK), "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+             "--latency", "-s", script.name, "-H", f"Host: {HOST}",
+             f"http://{HOST}:{port}{paths[0] if paths else path}", "--", str(threads)],
+            capture_output=True, text=True, check=True,
+        ).stdout
 
     def ms(percent: int) -> float:
         match = re.search(rf"\b{percent}%\s+([\d.]+)(us|ms|s|m)\b", out)
@@ -317,24 +365,33 @@ def _wrk(port: int, path: str, seconds: float, connections: int) -> dict:
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     requests, elapsed = int(done.group(1)), float(done.group(2)) * _UNIT_S[done.group(3)]
     errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, socket_errors.groups())) if socket_errors else 0)
-    return {"rps": requests / elapsed, "p50": ms(50), "p99": ms(99), "errors": errors, "requests": requests,
-            "seconds": elapsed}
+    exact = _LATENCY_US.search(out)
+    p50, p95, p99 = ((int(v) / 1000 for v in exact.groups()) if exact
+                     else (ms(50), float("nan"), ms(99)))
+    return {"rps": requests / elapsed, "p50": p50, "p95": p95, "p99": p99, "errors": errors,
+            "requests": requests, "seconds": elapsed}
 
 
-def _python_load(port: int, path: str, seconds: float, connections: int) -> dict:
+def _python_load(port: int, path: str, seconds: float, connections: int, paths: list[str] | None = None,
+                 threads: int = 1) -> dict:
+    """``threads`` is wrk's; here every connection has a thread of its own."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
+    cycle = paths or [path]
     deadline = time.perf_counter() + seconds
 
-    def client() -> None:
+    def client(number: int) -> None:
         conn = http.client.HTTPConnection(HOST, port, timeout=10)
         mine: list[float] = []
         failed = 0
+        position = number * len(cycle) // connections
         while time.perf_counter() < deadline:
+            target = cycle[position]
+            position = (position + 1) % len(cycle)
             started = time.perf_counter()
             try:
-                conn.request("GET", path, headers={"Host": HOST})
+                conn.request("GET", target, headers={"Host": HOST})
                 response = conn.getresponse()
                 response.read()
             except (OSError, http.client.HTTPException):
@@ -350,25 +407,33 @@ def _python_load(port: int, path: str, seconds: float, connections: int) -> dict
             errors[0] += failed
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(connections)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
     elapsed = time.perf_counter() - started
     ms = [s * 1000 for s in latencies]
-    return {"rps": len(ms) / elapsed, "p50": percentile(ms, 50) if ms else float("nan"),
-            "p99": percentile(ms, 99) if ms else float("nan"), "errors": errors[0], "requests": len(ms),
-            "seconds": elapsed}
+
+    def pct(p: float) -> float:
+        return percentile(ms, p) if ms else float("nan")
+
+    return {"rps": len(ms) / elapsed, "p50": pct(50), "p95": pct(95), "p99": pct(99), "errors": errors[0],
+            "requests": len(ms), "seconds": elapsed}
 
 
-def load(port: int, path: str, seconds: float = LOAD_SECONDS, connections: int = CONNECTIONS) -> dict:
+def load(port: int, path: str, seconds: float = LOAD_SECONDS, connections: int = CONNECTIONS, *,
+         paths: list[str] | None = None, threads: int = 1) -> dict:
     """GET ``path`` over ``connections`` keep-alive connections for ``seconds``: requests/s,
-    p50 and p99 latency (ms), errors (status ≥ 400 or socket errors), requests, seconds run,
-    and ``generator``: which load generator measured it (see load_generator())."""
+    p50, p95 and p99 latency (ms), errors (status ≥ 400 or socket errors), requests, seconds run,
+    and ``generator``: which load generator measured it (see load_generator()).
+
+    ``paths``: a list of paths to cycle through instead of ``path`` alone (each connection
+    or wrk thread starting at its own place in it), so that no single URL is repeated.
+    ``threads``: wrk's threads (``-t``), at most ``connections``."""
     generator = load_generator()
     run = _wrk if generator == "wrk" else _python_load
-    return {**run(port, path, seconds, connections), "generator": generator}
+    return {**run(port, path, seconds, connections, paths=paths, threads=threads), "generator": generator}
 
 
 def round_seconds(seconds: float = LOAD_SECONDS, rounds: int = LOAD_ROUNDS) -> int:
@@ -384,11 +449,13 @@ def alternating(cases: list, rounds: int = LOAD_ROUNDS) -> Iterator:
 
 
 def combine(runs: Iterable[dict]) -> dict:
-    """The rounds of one case together: requests/s over all of them, the mean p50, the worst p99."""
+    """The rounds of one case together: requests/s over all of them, the mean p50, the worst
+    round's p95 and p99."""
     runs = list(runs)
     return {
         "rps": sum(r["requests"] for r in runs) / sum(r["seconds"] for r in runs),
         "p50": statistics.fmean(r["p50"] for r in runs),
+        "p95": max(r.get("p95", float("nan")) for r in runs),
         "p99": max(r["p99"] for r in runs),
         "errors": sum(r["errors"] for r in runs),
         "rounds": [round(r["rps"], 1) for r in runs],
