@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from search.facets import build_facets
 from search.request import SearchHit, SearchRequest, SearchResult
@@ -13,16 +18,59 @@ from search.text import highlight
 from store.models import AttributeDefinition, Brand, Category
 
 LABELS_CACHE_SECONDS = 60
+# Facet labels and attribute definitions change rarely: each process keeps them this
+# long without asking the shared cache or the database (a save here forgets them at once).
+LOCAL_SECONDS = 30
+
+_local: dict = {}
+_local_lock = threading.Lock()
+
+
+def _process_memo(key, load: Callable):
+    now = time.monotonic()
+    with _local_lock:
+        found = _local.get(key)
+        if found and now - found[0] < LOCAL_SECONDS:
+            return found[1]
+    value = load()
+    with _local_lock:
+        _local[key] = (now, value)
+    return value
+
+
+def forget_labels() -> None:
+    with _local_lock:
+        _local.clear()
+
+
+@receiver(post_save, sender=Category)
+@receiver(post_delete, sender=Category)
+@receiver(post_save, sender=Brand)
+@receiver(post_delete, sender=Brand)
+@receiver(post_save, sender=AttributeDefinition)
+@receiver(post_delete, sender=AttributeDefinition)
+def _catalog_labels_changed(sender, **kwargs) -> None:
+    forget_labels()
+    cache.delete("search:facet-labels")
 
 
 def _labels() -> dict[str, str]:
     """Display names of categories (by slug path) and brands ("brand:<slug>")."""
+    return _process_memo("labels", _shared_labels)
+
+
+def _shared_labels() -> dict[str, str]:
     labels = cache.get("search:facet-labels")
     if labels is None:
         labels = dict(Category.objects.values_list("slug_path", "name"))
         labels.update({f"brand:{slug}": name for slug, name in Brand.objects.values_list("slug", "name")})
         cache.set("search:facet-labels", labels, LABELS_CACHE_SECONDS)
     return labels
+
+
+def _attribute_definitions(paths: tuple[str, ...]) -> dict[str, str]:
+    definitions = AttributeDefinition.objects.filter(category__slug_path__in=paths).order_by("category__depth", "id")
+    return {d.code: d.label for d in definitions}
 
 
 def attribute_labels(category_path: str | None) -> dict[str, str]:
@@ -33,8 +81,7 @@ def attribute_labels(category_path: str | None) -> dict[str, str]:
         return {}
     parts = category_path.split("/")
     paths = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    definitions = AttributeDefinition.objects.filter(category__slug_path__in=paths).order_by("category__depth", "id")
-    labels = {d.code: d.label for d in definitions}
+    labels = dict(_process_memo(("attributes", *paths), lambda: _attribute_definitions(tuple(paths))))
     curation = facet_curation(category_path)
     if not curation:
         return labels

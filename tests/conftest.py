@@ -23,11 +23,14 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def fresh_rules():
     """Each test starts from the rules in its own database."""
+    from search.results import forget_labels
     from search.rules import forget_cached_rules
 
     forget_cached_rules()
+    forget_labels()
     yield
     forget_cached_rules()
+    forget_labels()
 
 
 @pytest.fixture(scope="session")
