@@ -3,8 +3,13 @@
 * **Browse listings**: a category landing page (or "all products") with no text and no
   filters, by sort and page — the same few queries for every shopper, with their facet
   counts. ``cached_browse_listing`` decorates ``search.services.search_products``.
+* **Query results**: any other search (text, filters, sort) on its first pages, for a
+  shorter TTL (``SEARCH_RESULTS_CACHE_SECONDS``): head queries ("t-shirt", "headphones")
+  repeat all day and are answered from the cache; the long tail misses and costs one search.
 * **Autocomplete of short prefixes** ("sh", "shi"…): what every shopper types first.
-  ``cached_autocomplete`` decorates ``search.services.autocomplete``; short TTL.
+  ``cached_autocomplete`` decorates ``search.services.autocomplete``; short TTL. Its entries
+  hold the versions in their value rather than in their key, so that one ``get_many`` reads
+  the versions and the entry together: one cache round trip per suggestion request.
 
 Invalidation: each key holds the generation, a number the outbox drain bumps after
 every batch it wrote to the engine (``bump_listing_generation``, called by
@@ -57,15 +62,21 @@ def bump_listing_generation() -> int:
 def _versions() -> tuple[int, int]:
     """(listing generation, merchandising rules version) in one cache round trip: the rules
     (facet curation, price ranges) shape a browse listing too."""
+    return _versions_and(())[0]
+
+
+def _versions_and(keys: tuple[str, ...]) -> tuple[tuple[int, int], dict]:
+    """The versions and the cache entries of ``keys``, all in one cache round trip."""
     from search.rules import VERSION_KEY as RULES_VERSION_KEY
 
-    found = cache.get_many([GENERATION_KEY, RULES_VERSION_KEY])
+    found = cache.get_many([GENERATION_KEY, RULES_VERSION_KEY, *keys])
     for key in (GENERATION_KEY, RULES_VERSION_KEY):
         if key not in found:
             # Never bumped yet: store the 0 this means (bumps incr it), so that later reads hit
             # and the hit ratio counts cached data, not absent counters.
             cache.add(key, 0, None)
-    return found.get(GENERATION_KEY) or 0, found.get(RULES_VERSION_KEY) or 0
+    versions = (found.get(GENERATION_KEY) or 0, found.get(RULES_VERSION_KEY) or 0)
+    return versions, found
 
 
 def _entry_timeout(generation: int, ttl: int) -> int:
@@ -82,6 +93,13 @@ def _key(kind: str, versions: tuple[int, int], parts: tuple) -> str:
     return f"search:{kind}:{engine['ENGINE']}:{engine['INDEX_NAME']}:{generation}:{rules}:{digest}"
 
 
+def _unversioned_key(kind: str, parts: tuple) -> str:
+    """A key whose entry holds the versions it was made for (checked when read)."""
+    engine = settings.SEARCH_ENGINE
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return f"search:{kind}:{engine['ENGINE']}:{engine['INDEX_NAME']}:{digest}"
+
+
 def is_browse_request(request: SearchRequest) -> bool:
     """No text, no filters, no merchandising: a category (or the whole catalog) as it is."""
     if request.page > settings.LISTING_CACHE_MAX_PAGE or request.page_size != DEFAULT_PAGE_SIZE:
@@ -93,16 +111,36 @@ def is_browse_request(request: SearchRequest) -> bool:
     )
 
 
+# Set inside search_products (rules, pins), never by a caller: not part of a cache key.
+_INTERNAL_FIELDS = ("tuning", "only_ids", "window")
+
+
+def is_cacheable_query(request: SearchRequest) -> bool:
+    """A shopper's search on its first pages, as it came from the URL."""
+    return (request.page <= settings.LISTING_CACHE_MAX_PAGE
+            and all(getattr(request, name) == _REQUEST_DEFAULTS[name] for name in _INTERNAL_FIELDS))
+
+
 def cached_browse_listing(search: Callable) -> Callable:
-    """Decorator of ``search_products``: browse requests are answered from the cache."""
+    """Decorator of ``search_products``: browse listings and the first pages of queries
+    are answered from the cache."""
 
     @functools.wraps(search)
     def wrapper(request: SearchRequest, *args, **kwargs):
-        ttl = settings.LISTING_CACHE_SECONDS
-        if not ttl or args or kwargs or not is_browse_request(request):
+        if args or kwargs:  # e.g. apply_rules=False (the admin preview): always the engine
             return search(request, *args, **kwargs)
+        if is_browse_request(request):
+            ttl, kind = settings.LISTING_CACHE_SECONDS, "browse"
+            parts: tuple = (request.category, request.sort, request.page, request.with_facets)
+        elif is_cacheable_query(request):
+            ttl, kind = settings.SEARCH_RESULTS_CACHE_SECONDS, "query"
+            parts = tuple(getattr(request, name) for name in _REQUEST_DEFAULTS if name not in _INTERNAL_FIELDS)
+        else:
+            ttl = 0
+        if not ttl:
+            return search(request)
         versions = _versions()  # read before searching: a bump during the search wins
-        key = _key("browse", versions, (request.category, request.sort, request.page, request.with_facets))
+        key = _key(kind, versions, parts)
         result = cache.get(key)
         if result is None:
             result = search(request)
@@ -121,12 +159,15 @@ def cached_autocomplete(suggest: Callable) -> Callable:
         normalized = " ".join(str(text).split())[:100]
         if not ttl or not normalized or len(normalized) > settings.AUTOCOMPLETE_CACHE_MAX_CHARS:
             return suggest(text, *args, **kwargs)
-        versions = _versions()
-        key = _key("suggest", versions, (normalized, args, tuple(sorted(kwargs.items()))))
-        suggestions = cache.get(key)
-        if suggestions is None:
-            suggestions = suggest(text, *args, **kwargs)
-            cache.set(key, suggestions, _entry_timeout(versions[0], ttl))
+        key = _unversioned_key("suggest", (normalized, args, tuple(sorted(kwargs.items()))))
+        # Read before suggesting, with the versions: a bump during the search wins.
+        versions, found = _versions_and((key,))
+        entry = found.get(key)
+        # An entry made for older versions is as good as absent (a bump makes it stale at once).
+        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == versions:
+            return entry[1]
+        suggestions = suggest(text, *args, **kwargs)
+        cache.set(key, (versions, suggestions), _entry_timeout(versions[0], ttl))
         return suggestions
 
     return wrapper

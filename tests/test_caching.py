@@ -170,7 +170,7 @@ def test_category_landing_pages_are_cached_until_the_outbox_drain(client, listin
     cached, _ = get(client, TEES)
     assert "19.99" in cached and "11.11" not in cached  # the cached listing, facets and all
     filtered, _ = get(client, TEES, brand="acme")
-    assert "11.11" in filtered  # a filtered listing is not cached
+    assert "11.11" in filtered  # a listing not asked for before comes from the engine
 
     sync_index()  # the real path: the drain writes the batch and bumps the generation
     fresh, _ = get(client, TEES)
@@ -302,3 +302,30 @@ def test_static_cdn_url_serves_hashed_names_from_the_cdn(tmp_path):
     assert settings["static_url"] == "https://cdn.example.com/static/"
     assert re.fullmatch(r"https://cdn\.example\.com/static/css/site\.[0-9a-f]{12}\.css", settings["site_css"])
     assert "https://cdn.example.com" in settings["script_src"]  # the policy allows the CDN's scripts
+
+
+def test_query_results_are_cached_until_the_index_or_the_rules_change(listing_cache, search_backend):
+    from search.models import SynonymSet
+    from search.request import SearchRequest
+    from search.services import search_products
+
+    listing_cache.SEARCH_RESULTS_CACHE_SECONDS = 60
+    catalog = build_catalog()
+    sync_index()
+    request = SearchRequest(text="merino sweater", in_stock=True)
+    assert search_products(request).hits[0].price == Decimal("89.00")
+
+    merino = catalog.products["merino"]
+    Product.objects.filter(pk=merino.pk).update(price=Decimal("66.00"))
+    index_behind_the_cache(search_backend, Product.objects.get(pk=merino.pk))
+    assert search_products(request).hits[0].price == Decimal("89.00")  # the head query, from the cache
+    assert search_products(SearchRequest(text="merino sweater")).hits[0].price == Decimal("66.00")  # other key
+
+    SynonymSet.objects.create(terms="jumper, sweater")  # a rule change makes cached results stale
+    assert search_products(request).hits[0].price == Decimal("66.00")
+    Product.objects.filter(pk=merino.pk).update(price=Decimal("55.00"))
+    index_behind_the_cache(search_backend, Product.objects.get(pk=merino.pk))
+    sync_index()  # the drain bumps the generation: fresh results
+    assert search_products(request).hits[0].price == Decimal("55.00")
+    # page 4 and beyond are never cached
+    assert search_products(SearchRequest(text="merino", page=4, page_size=1)).hits == []

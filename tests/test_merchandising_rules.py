@@ -74,7 +74,9 @@ def test_new_arrivals_boost_for_a_period(catalog):
     assert search("t-shirt").hits[0].id != catalog.products["graphic"].pk
     BoostRule.objects.create(name="New", target="new_arrivals", new_within_days=30, factor=50)
     assert search("t-shirt").hits[0].id == catalog.products["graphic"].pk
-    BoostRule.objects.filter(name="New").update(ends_at=timezone.now() - timedelta(minutes=1))
+    rule = BoostRule.objects.get(name="New")
+    rule.ends_at = timezone.now() - timedelta(minutes=1)
+    rule.save()
     assert search("t-shirt").hits[0].id != catalog.products["graphic"].pk  # the period is over
 
 
