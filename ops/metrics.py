@@ -69,6 +69,11 @@ CACHE_REQUESTS = Counter("catalog_cache_requests_total", "Cache reads by cache a
                          ["cache", "result"])
 RATE_LIMITED = Counter("catalog_rate_limited_total", "Requests refused with 429, by rate-limit rule.",
                        ["rule"])
+ANALYTICS_DROPPED = Counter(
+    "catalog_search_analytics_dropped_total",
+    "Search analytics events dropped, by reason: buffer_full, paused, publish_failed, no_thread.",
+    ["reason"],
+)
 
 
 def multiprocess_mode() -> bool:

@@ -12,10 +12,14 @@ For the views (the /search page and the JSON API)::
 
 ``record_search(http_request, search_request, result, latency_ms) -> str`` returns the
 event's token ("" when nothing was recorded: empty text, autocomplete requests). It
-never raises and never waits for the database: the row is written by the Celery task
-``search.tasks.record_search_event`` (in-process in the embedded run, where tasks are
-eager). If the broker cannot be reached the event is dropped and publishing pauses for
-a while, so a broker outage never slows searches down.
+never raises and never waits: the request thread only puts the event into an in-process
+buffer (a bounded queue; when it is full the event is dropped and counted). One daemon
+thread per process drains it and publishes a batch (up to ``BATCH_SIZE`` events, or what
+came within ``BATCH_SECONDS``) as one Celery task, ``search.tasks.record_events``, which
+bulk-inserts the rows; in the embedded run (eager tasks) that thread writes them itself.
+If the broker cannot be reached the batch is dropped and publishing pauses for a while
+(events are not even buffered meanwhile), so a broker outage never slows searches down.
+``flush_analytics(timeout)`` waits until everything buffered is published (tests, exit).
 
 ``click_url(...)`` points at ``/search/click`` (search.analytics_urls), which records
 the click and redirects to the product page; the same endpoint takes a POST beacon
@@ -30,22 +34,27 @@ last 30 days that found something, from a table cached for a few minutes.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import logging
+import os
+import queue
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
 from django.db.models import Count
 from django.http import HttpRequest
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from search.models import SearchEvent, has_control_characters, normalise_query
+from search.paths import query_value, reversed_path
 from search.request import SearchRequest, SearchResult
 
 logger = logging.getLogger(__name__)
@@ -62,8 +71,18 @@ POPULAR_MIN_SEARCHES = 2
 POPULAR_MIN_PREFIX = 2
 MAX_POSITION = 10_000
 
+# The in-process buffer: events wait here for the publishing thread.
+BUFFER_SIZE = 10_000
+BATCH_SIZE = 200
+BATCH_SECONDS = 0.5
+# At interpreter exit, how long to wait for the buffer to be published (best effort).
+EXIT_FLUSH_SECONDS = 3.0
+# A full buffer is logged at most this often (every dropped event is counted).
+FULL_WARNING_SECONDS = 60.0
+
 _pause = {"until": 0.0}
 _pause_lock = threading.Lock()
+_dropped = {"events": 0, "warned": 0.0}
 
 
 def retention_days() -> int:
@@ -125,9 +144,7 @@ def record_search(http_request: HttpRequest | None, search_request: SearchReques
         "session_hash": session_hash(http_request),
         "created_at": timezone.now().isoformat(),
     }
-    from search.tasks import record_search_event
-
-    return token if _publish(record_search_event, payload) else ""
+    return token if _enqueue("search", payload) else ""
 
 
 def record_click(http_request: HttpRequest | None, product_id: int, position: int | None = None,
@@ -141,19 +158,31 @@ def record_click(http_request: HttpRequest | None, product_id: int, position: in
         "position": position if position is not None and 0 < position <= MAX_POSITION else None,
         "created_at": timezone.now().isoformat(),
     }
-    from search.tasks import record_click_event
-
-    return _publish(record_click_event, payload)
+    return _enqueue("click", payload)
 
 
 def click_url(token: str, product_id: int, position: int, query: str = "") -> str:
     """The link of a result that records the click, then redirects to the product."""
-    params: dict = {"p": product_id, "pos": position}
+    return click_url_maker(token, query)(product_id, position)
+
+
+def click_url_maker(token: str, query: str = "") -> Callable[[int, int], str]:
+    """``click_url`` for the hits of one results page: ``maker(product_id, position)``.
+
+    The same URL as ``reverse("search_click") + "?" + urlencode({"p": …, "pos": …, "t": …,
+    "q": …})`` (t and q only when given), with the path reversed once and the parts the
+    hits share quoted once."""
+    start = f"{reversed_path('search_click')}?p="
+    tail = ""
     if token:
-        params["t"] = token
+        tail += f"&t={query_value(token)}"
     if query:
-        params["q"] = query  # in case the click is written before its search
-    return f"{reverse('search_click')}?{urlencode(params)}"
+        tail += f"&q={query_value(query)}"  # in case the click is written before its search
+
+    def url(product_id: int, position: int) -> str:
+        return f"{start}{query_value(product_id)}&pos={query_value(position)}{tail}"
+
+    return url
 
 
 def _valid_token(token: str | None) -> str | None:
@@ -165,19 +194,193 @@ def _valid_token(token: str | None) -> str | None:
         return None
 
 
-def _publish(task, payload: dict) -> bool:
-    now = time.monotonic()
-    if now < _pause["until"]:
+def dropped_events() -> int:
+    """Events this process dropped because the buffer was full or publishing failed."""
+    return _dropped["events"]
+
+
+def _count_dropped(count: int, reason: str) -> None:
+    _dropped["events"] += count  # a lost increment under a race is acceptable for a counter
+    with contextlib.suppress(Exception):  # metrics must never break recording
+        from ops.metrics import ANALYTICS_DROPPED
+
+        ANALYTICS_DROPPED.labels(reason).inc(count)
+
+
+def _paused() -> bool:
+    return time.monotonic() < _pause["until"]
+
+
+def _enqueue(kind: str, payload: dict) -> bool:
+    """Hand one event to the publishing thread; never blocks (False: dropped)."""
+    if _paused():
+        _count_dropped(1, "paused")
+        return False
+    recorder = _recorder()
+    if recorder is None:
+        _count_dropped(1, "no_thread")
         return False
     try:
-        task.delay(payload)
-    except Exception as exc:  # a broker outage must never break a search
-        with _pause_lock:
-            _pause["until"] = time.monotonic() + PUBLISH_PAUSE_SECONDS
-        logger.warning("search analytics: event dropped, publishing paused for %ss: %s",
-                       PUBLISH_PAUSE_SECONDS, exc)
+        recorder.buffer.put_nowait((kind, payload))
+    except queue.Full:
+        _count_dropped(1, "buffer_full")
+        now = time.monotonic()
+        if now - _dropped["warned"] > FULL_WARNING_SECONDS:
+            _dropped["warned"] = now
+            logger.warning("search analytics: buffer full (%s events), events dropped", BUFFER_SIZE)
         return False
     return True
+
+
+# Wakes the thread (a flush is waiting): not an event.
+_WAKE = object()
+
+
+class _Recorder:
+    """The buffer of one process and the daemon thread that publishes it."""
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.buffer: queue.Queue = queue.Queue(maxsize=BUFFER_SIZE)
+        self.flush_waiters = 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._run, name="search-analytics", daemon=True)
+
+    # --- the thread ---
+
+    def _run(self) -> None:
+        buffer = self.buffer
+        while True:
+            item = buffer.get()
+            taken = 1
+            batch = [] if item is _WAKE else [item]
+            deadline = time.monotonic() + BATCH_SECONDS
+            while len(batch) < BATCH_SIZE:
+                try:
+                    if self.flush_waiters:  # someone waits: publish what is there, now
+                        item = buffer.get_nowait()
+                    else:
+                        remaining = deadline - time.monotonic()
+                        if remaining <= 0:
+                            break
+                        item = buffer.get(timeout=remaining)
+                except queue.Empty:
+                    break
+                taken += 1
+                if item is not _WAKE:
+                    batch.append(item)
+            try:
+                if batch:
+                    _publish_batch(batch)
+            except BaseException:  # never let the thread die
+                logger.exception("search analytics: %s events lost", len(batch))
+            finally:
+                for _ in range(taken):
+                    buffer.task_done()
+
+    # --- callers ---
+
+    def flush(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self.lock:
+            self.flush_waiters += 1
+        try:
+            # The thread may be waiting for a batch to fill; if the buffer is full, it is not.
+            with contextlib.suppress(queue.Full):
+                self.buffer.put_nowait(_WAKE)
+            done = self.buffer.all_tasks_done
+            with done:
+                while self.buffer.unfinished_tasks:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or not self.thread.is_alive():
+                        return False
+                    done.wait(min(remaining, 0.5))
+            return True
+        finally:
+            with self.lock:
+                self.flush_waiters -= 1
+
+
+_recorder_state: dict = {"recorder": None}
+_start_lock = threading.Lock()
+
+
+def _recorder() -> _Recorder | None:
+    """This process's recorder, its thread started on first use. A worker forked from a
+    process that had one (gunicorn forks after import) gets its own: threads do not survive
+    a fork, hence the pid check."""
+    recorder = _recorder_state["recorder"]
+    if recorder is not None and recorder.pid == os.getpid():
+        return recorder
+    with _start_lock:
+        recorder = _recorder_state["recorder"]
+        if recorder is None or recorder.pid != os.getpid():
+            recorder = _Recorder()
+            try:
+                recorder.thread.start()
+            except RuntimeError:  # interpreter shutting down, or no more threads
+                logger.warning("search analytics: cannot start the publishing thread", exc_info=True)
+                return None
+            _recorder_state["recorder"] = recorder
+    return recorder
+
+
+def _after_fork_in_child() -> None:
+    # A lock held by another thread at fork time would stay locked forever in the child.
+    global _start_lock, _pause_lock
+    _start_lock = threading.Lock()
+    _pause_lock = threading.Lock()
+    _recorder_state["recorder"] = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def flush_analytics(timeout: float = 10.0) -> bool:
+    """Wait until every event buffered by this process is published (or written, with eager
+    tasks) or dropped. True if that happened within ``timeout`` seconds."""
+    recorder = _recorder_state["recorder"]
+    if recorder is None or recorder.pid != os.getpid():
+        return True
+    return recorder.flush(timeout)
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    with contextlib.suppress(Exception):  # best effort
+        flush_analytics(EXIT_FLUSH_SECONDS)
+
+
+def _publish_batch(batch: list[tuple[str, dict]]) -> None:
+    """Publish one batch as one task (in the thread). A broker failure drops it and pauses
+    publishing; an eager task runs here, on this thread's own database connection."""
+    from search.tasks import record_events
+
+    if _paused():
+        _count_dropped(len(batch), "paused")
+        return
+    searches = [payload for kind, payload in batch if kind == "search"]
+    clicks = [payload for kind, payload in batch if kind == "click"]
+    eager = bool(record_events.app.conf.task_always_eager)
+    try:
+        result = record_events.delay(searches, clicks)
+    except Exception as exc:
+        _count_dropped(len(batch), "publish_failed")
+        if eager:  # the task itself failed (eager tasks that propagate): not the broker
+            logger.exception("search analytics: writing %s events failed", len(batch))
+            return
+        with _pause_lock:
+            _pause["until"] = time.monotonic() + PUBLISH_PAUSE_SECONDS
+        logger.warning("search analytics: %s events dropped, publishing paused for %ss: %s",
+                       len(batch), PUBLISH_PAUSE_SECONDS, exc)
+        return
+    finally:
+        if eager:
+            connections.close_all()  # this thread's connections only; none kept open between batches
+    if eager and result.failed():
+        _count_dropped(len(batch), "publish_failed")
+        logger.warning("search analytics: writing %s events failed: %r", len(batch), result.result)
 
 
 # --- Popular queries (autocomplete) -----------------------------------------------

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpRequest
 
-from search.analytics import click_url, record_search
+from search.analytics import click_url_maker, record_search
 from search.backends import SearchUnavailable
 from search.request import SORTS, Facet, InvalidSearchRequest, SearchRequest, SearchResult
 from search.services import search_products
@@ -309,9 +309,9 @@ def track_clicks(http_request: HttpRequest | None, search_request: SearchRequest
     token = record_search(http_request, search_request, result, seconds * 1000)
     if not token:
         return
-    first = search_request.offset
-    for position, hit in enumerate(result.hits, start=first + 1):
-        hit.click_url = click_url(token, hit.id, position, search_request.text)
+    click_url = click_url_maker(token, search_request.text)
+    for position, hit in enumerate(result.hits, start=search_request.offset + 1):
+        hit.click_url = click_url(hit.id, position)
 
 
 def _decorate(listing: Listing, category_url: Callable[[str], str] | None) -> None:

@@ -9,10 +9,8 @@ the client must escape itself, as JSON consumers do.
 from __future__ import annotations
 
 from decimal import Decimal
-from urllib.parse import urlencode
 
-from django.urls import reverse
-
+from search.paths import path_with, query_value, reversed_path
 from search.request import Facet, SearchHit, SearchRequest, SearchResult
 from search.services import Suggestions
 
@@ -42,7 +40,7 @@ def serialize_hit(hit: SearchHit) -> dict:
     return {
         "id": hit.id,
         "name": hit.name,
-        "url": reverse("product", kwargs={"slug": hit.slug}),
+        "url": path_with("product", "slug", hit.slug),
         "price": _money(hit.price),
         "currency": hit.currency,
         "rating": hit.rating,
@@ -97,7 +95,7 @@ def serialize_suggestions(suggestions: Suggestions) -> dict:
         "products": [serialize_hit(h) for h in suggestions.products],
         "categories": [
             {"value": c.value, "label": c.label, "count": c.count,
-             "url": reverse("category", kwargs={"slug_path": c.value})}
+             "url": path_with("category", "slug_path", c.value)}
             for c in suggestions.categories
         ],
         "brands": [
@@ -110,4 +108,6 @@ def serialize_suggestions(suggestions: Suggestions) -> dict:
 
 
 def _search_url(**params: str) -> str:
-    return f"{reverse('search')}?{urlencode(params)}"
+    """reverse("search") + "?" + urlencode(params), with the path reversed once."""
+    query = "&".join(f"{query_value(name)}={query_value(value)}" for name, value in params.items())
+    return f"{reversed_path('search')}?{query}"

@@ -1,6 +1,9 @@
-"""Search analytics: searches and clicks recorded off the request path (Celery: eager
-here, a real worker in one test), the click endpoint, the report's numbers, retention,
-and popular queries feeding autocomplete."""
+"""Search analytics: searches and clicks recorded off the request path (buffered, then
+published in batches by a thread: Celery eager here, a real worker in one test), the click
+endpoint, the report's numbers, retention, and popular queries feeding autocomplete.
+
+The events are written by that thread, on its own database connection, so the tests that
+read them are transactional (``eager_tasks``) and call ``flush_analytics()`` first."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from django.utils import timezone
 
 from search.analytics import (
     click_url,
+    flush_analytics,
     forget_popular_queries,
     popular_queries,
     record_click,
@@ -31,21 +35,33 @@ from search.request import SearchRequest, SearchResult
 from search.services import autocomplete
 from store.roles import MERCHANDISER, assign_role
 from tests.catalog import build_catalog
-from tests.conftest import sync_index
+from tests.conftest import restore_roles, sync_index
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def eager_tasks():
+def eager_tasks(transactional_db):
     """Run Celery tasks in-process, as the embedded run does (the test settings name a
-    Redis broker that no worker of this test consumes)."""
+    Redis broker that no worker of this test consumes). The analytics thread writes the
+    events on its own connection, committed: hence a transactional test (its teardown
+    empties the tables), and the flushes around it so that no other test's events are
+    written into this one, nor this one's left for the next."""
     from config.celery import app
 
+    assert flush_analytics()
     previous = app.conf.task_always_eager, app.conf.task_eager_propagates
     app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
-    yield
-    app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+    try:
+        yield
+        assert flush_analytics()
+    finally:
+        app.conf.task_always_eager, app.conf.task_eager_propagates = previous
+
+
+def searches_and_clicks_written() -> None:
+    """The events recorded so far are in the database (published and written by the thread)."""
+    assert flush_analytics(timeout=20), "the analytics thread did not write the events in time"
 
 
 @pytest.fixture(autouse=True)
@@ -74,6 +90,7 @@ def test_a_search_is_recorded_normalised_without_personal_data(eager_tasks):
     http_request = shopper_request()
     token = searched("  Red   T-Shirt ", 7, http_request, brands=("acme",), price_max=Decimal("30"),
                      attributes=(("color", ("Red",)),), sort="price_asc", page=2)
+    searches_and_clicks_written()
     event = SearchEvent.objects.get()
     assert str(event.token) == token
     assert (event.query, event.result_count, event.page, event.latency_ms) == ("red t-shirt", 7, 2, 12)
@@ -89,8 +106,10 @@ def test_a_search_is_recorded_normalised_without_personal_data(eager_tasks):
 def test_nothing_is_recorded_for_empty_text_or_autocomplete(eager_tasks):
     assert searched("   ", 3) == ""
     assert searched("tee", 3, autocomplete=True) == ""
+    searches_and_clicks_written()
     assert not SearchEvent.objects.exists()
     assert searched("tee\x00shirt", 3)  # control characters never reach the database
+    searches_and_clicks_written()
     assert SearchEvent.objects.get().query == "tee shirt"
 
 
@@ -101,14 +120,17 @@ def test_the_click_endpoint_records_and_redirects_only_to_the_product(eager_task
     response = client.get(click_url(token, crew.pk, 1, "crew"))
     assert response.status_code == 302 and response["Location"] == crew.get_absolute_url()
     assert "no-cache" in response["Cache-Control"]
+    searches_and_clicks_written()
     click = ClickEvent.objects.get()
     stored = (str(click.search_token), click.query, click.product_id, click.position)
     assert stored == (token, "crew", crew.pk, 1)
 
     assert client.post(reverse("search_click"), {"t": token, "p": crew.pk, "pos": "3"}).status_code == 204
+    searches_and_clicks_written()
     assert ClickEvent.objects.count() == 2
     # a click whose search is unknown keeps the query it came with
     client.get(reverse("search_click"), {"p": crew.pk, "pos": "2", "q": "Crew  Neck"})
+    searches_and_clicks_written()
     assert ClickEvent.objects.filter(search_token__isnull=True).get().query == "crew neck"
     # refused: no product, a bogus id, an inactive product; HEAD records nothing
     assert client.get(reverse("search_click"), {"t": token}).status_code == 400
@@ -117,6 +139,7 @@ def test_the_click_endpoint_records_and_redirects_only_to_the_product(eager_task
     assert client.head(reverse("search_click"), {"p": crew.pk}).status_code == 302
     # a forged token or position is dropped, not stored
     client.get(reverse("search_click"), {"p": crew.pk, "t": "not-a-uuid", "pos": "999999999"})
+    searches_and_clicks_written()
     assert ClickEvent.objects.count() == 4
     assert ClickEvent.objects.order_by("-id").values_list("search_token", "position").first() == (None, None)
 
@@ -135,6 +158,7 @@ def test_report_counts_match_the_searches_and_clicks_made(eager_tasks, client):
     searched("returns", 0, redirect="/pages/returns/")  # answered by a redirect: not a zero result
     searched("tee", 5, page=2)  # a later page: recorded, not a new search
     old = searched("tee", 5)
+    searches_and_clicks_written()
     SearchEvent.objects.filter(token=old).update(created_at=timezone.now() - timedelta(days=40))
 
     now = timezone.now()
@@ -153,11 +177,13 @@ def test_report_counts_match_the_searches_and_clicks_made(eager_tasks, client):
 
 
 def test_the_report_page_shows_the_numbers_to_a_merchandiser(eager_tasks, client):
+    restore_roles()  # a transactional test: an earlier one's flush may have removed the groups
     catalog = build_catalog()
     for _ in range(3):
         token = searched("tee", 4)
     searched("unicorn <b>", 0)
     client.get(click_url(token, catalog.products["crew"].pk, 1))
+    searches_and_clicks_written()
     merchandiser = User.objects.create_user("merch", password="unused-password")
     assign_role(merchandiser, MERCHANDISER)
     client.force_login(merchandiser)
@@ -180,6 +206,7 @@ def test_purge_removes_old_events_only(eager_tasks, settings):
     old, recent = searched("tee", 1), searched("tee", 1)
     record_click(None, 1, 1, old)
     record_click(None, 2, 1, recent)
+    searches_and_clicks_written()
     long_ago = timezone.now() - timedelta(days=31)
     SearchEvent.objects.filter(token=old).update(created_at=long_ago)
     ClickEvent.objects.filter(search_token=old).update(created_at=long_ago)
@@ -200,6 +227,7 @@ def test_popular_queries_are_recent_successful_and_cached(eager_tasks):
         for _ in range(times):
             searched(text, total)
     stale = [searched("teepee", 3) for _ in range(5)]
+    searches_and_clicks_written()
     SearchEvent.objects.filter(token__in=stale).update(created_at=timezone.now() - timedelta(days=31))
 
     assert popular_queries("te", 5) == ["tee shirt", "tee", "teapot"]  # no zero-result, once-only or old ones
@@ -207,6 +235,7 @@ def test_popular_queries_are_recent_successful_and_cached(eager_tasks):
     assert popular_queries("t", 5) == []  # too short to suggest
     for _ in range(9):
         searched("teal", 4)
+    searches_and_clicks_written()
     assert "teal" not in popular_queries("te", 5)  # cached for a few minutes
     forget_popular_queries()
     assert popular_queries("te", 2) == ["teal", "tee shirt"]
@@ -217,6 +246,7 @@ def test_autocomplete_suggests_popular_queries(eager_tasks, search_backend):
     sync_index()
     for _ in range(3):
         searched("sneakers white", 2)
+    searches_and_clicks_written()
     suggestions = autocomplete("sne")
     assert suggestions.queries == ["sneakers white"]
     assert suggestions.products  # products still come from the engine
@@ -251,11 +281,13 @@ def test_the_search_page_and_api_record_searches_and_route_clicks(eager_tasks, c
     page = client.get("/search", {"q": "Merino  SWEATER"})
     assert page.status_code == 200
     api = client.get("/api/search", {"q": "merino sweater"}).json()
+    searches_and_clicks_written()
     assert SearchEvent.objects.filter(query="merino sweater").count() == 2
     link = api["hits"][0]["click_url"]
     assert link.startswith("/search/click?")
     assert 'data-click-url="/search/click?' in page.content.decode()  # the page's beacon target
     landing = client.get(link)  # what a client without beacons follows
     assert landing.status_code == 302 and landing.url == catalog.products["merino"].get_absolute_url()
+    searches_and_clicks_written()
     click = ClickEvent.objects.get()
     assert (click.product_id, click.position) == (catalog.products["merino"].pk, 1)
