@@ -1,9 +1,10 @@
 # Grants the search models to the role groups of store/0002_roles. Written by hand.
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-# Frozen copies, as in store/0002_roles: a migration must not import app code.
+from store.migration_support import grant_app_permissions, revoke_app_permissions
+
+# Frozen copies, as in store/0002_roles: the permission names as they stood.
 APP = "search"
 RULE_MODELS = [
     "synonymset", "boostrule", "pinrule", "pinnedproduct", "redirect", "fieldweights",
@@ -16,38 +17,12 @@ MERCHANDISER_PERMISSIONS = [
 ]
 
 
-def ensure_permissions(apps, using: str) -> None:
-    # post_migrate creates permissions only after all migrations; they are needed now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0, using=using)
-        app_config.models_module = None
-
-
 def grant(apps, schema_editor) -> None:
-    using = schema_editor.connection.alias
-    ensure_permissions(apps, using)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    permissions = Permission.objects.using(using).filter(content_type__app_label=APP)
-    by_codename = {p.codename: p for p in permissions}
-    missing = sorted(set(MERCHANDISER_PERMISSIONS) - by_codename.keys())
-    if missing:
-        # A typo here would silently give the role fewer rights than intended.
-        raise RuntimeError(f"unknown permissions {missing}")
-    merchandiser, _ = Group.objects.using(using).get_or_create(name="merchandiser")
-    merchandiser.permissions.add(*(by_codename[name] for name in MERCHANDISER_PERMISSIONS))
-    administrator, _ = Group.objects.using(using).get_or_create(name="administrator")
-    administrator.permissions.add(*permissions)
+    grant_app_permissions(apps, schema_editor, APP, {"merchandiser": MERCHANDISER_PERMISSIONS})
 
 
 def revoke(apps, schema_editor) -> None:
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    using = schema_editor.connection.alias
-    permissions = Permission.objects.using(using).filter(content_type__app_label=APP)
-    for group in Group.objects.using(using).filter(name__in=["merchandiser", "administrator"]):
-        group.permissions.remove(*permissions)
+    revoke_app_permissions(apps, schema_editor, APP, ["merchandiser"])
 
 
 class Migration(migrations.Migration):

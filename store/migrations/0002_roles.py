@@ -1,10 +1,11 @@
 # Roles as Django groups. Written by hand; see store/roles.py for the names used in code.
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-# A frozen copy of the role definitions: a migration must not import app code
-# that may change after it was written. Each entry is "app_label.codename".
+from store.migration_support import ensure_permissions
+
+# A frozen copy of the role definitions: a migration must not depend on app code
+# that may change after it was written (store.migration_support is kept stable). Each entry is "app_label.codename".
 ROLE_PERMISSIONS = {
     "customer": [
         "store.add_review",
@@ -53,16 +54,6 @@ ROLE_PERMISSIONS = {
 ADMINISTRATOR_APPS = ["store", "indexing"]
 ADMINISTRATOR_AUTH_MODELS = ["user", "group"]
 ALL_ROLES = [*ROLE_PERMISSIONS, "administrator"]
-
-
-def ensure_permissions(apps, using: str) -> None:
-    """Permissions are normally created by post_migrate, i.e. after *all* migrations,
-    so on a fresh database they do not exist yet when this migration runs."""
-    for app_config in apps.get_app_configs():
-        # Historical app configs have no models module; create_permissions skips those.
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0, using=using)
-        app_config.models_module = None
 
 
 def create_roles(apps, schema_editor) -> None:
