@@ -17,29 +17,25 @@ MAX_QUERY_WORDS = 12
 WORD_MAX_CHARS = 40
 
 
-@lru_cache(maxsize=1)
-def word_analyzer() -> tantivy.TextAnalyzer:
-    """Split and normalise (lowercase, ASCII folding), without stemming."""
+def _word_chain() -> tantivy.TextAnalyzerBuilder:
     return (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
         .filter(tantivy.Filter.remove_long(WORD_MAX_CHARS))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.ascii_fold())
-        .build()
     )
+
+
+@lru_cache(maxsize=1)
+def word_analyzer() -> tantivy.TextAnalyzer:
+    """Split and normalise (lowercase, ASCII folding), without stemming."""
+    return _word_chain().build()
 
 
 @lru_cache(maxsize=1)
 def stem_analyzer() -> tantivy.TextAnalyzer:
     """The analyzer of the tantivy text fields: the word chain plus English stemming."""
-    return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(WORD_MAX_CHARS))
-        .filter(tantivy.Filter.lowercase())
-        .filter(tantivy.Filter.ascii_fold())
-        .filter(tantivy.Filter.stemmer("english"))
-        .build()
-    )
+    return _word_chain().filter(tantivy.Filter.stemmer("english")).build()
 
 
 def query_words(text: str) -> list[str]:
