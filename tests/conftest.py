@@ -64,6 +64,26 @@ def search_backend(request, settings, tmp_path):
 
 
 @pytest.fixture
+def catalog(search_backend):
+    """The small behaviour catalog (tests/catalog.py), indexed on the engine under test."""
+    from tests.catalog import build_catalog
+
+    catalog = build_catalog()
+    sync_index()
+    return catalog
+
+
+def wait_for(predicate, timeout: float = 20.0) -> bool:
+    """Poll ``predicate`` until it holds or ``timeout`` seconds pass; True if it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture
 def tantivy_backend(settings, tmp_path):
     settings.SEARCH_ENGINE = engine_config("tantivy", tmp_path, None)
     backend = get_backend()

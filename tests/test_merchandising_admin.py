@@ -44,13 +44,6 @@ RULE_MODELS = ["synonymset", "boostrule", "pinrule", "pinnedproduct", "redirect"
 
 
 @pytest.fixture
-def catalog(search_backend):
-    catalog = build_catalog()
-    sync_index()
-    return catalog
-
-
-@pytest.fixture
 def merchandiser_client(client):
     user = User.objects.create_user("merch", password="unused-password")
     assign_role(user, MERCHANDISER)

@@ -11,17 +11,9 @@ from search.models import BoostRule, FieldWeights, PinnedProduct, PinRule, Redir
 from search.request import SearchRequest
 from search.rules import forget_cached_rules
 from search.services import search_products
-from tests.catalog import build_catalog
 from tests.conftest import sync_index
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalog(search_backend):
-    catalog = build_catalog()
-    sync_index()
-    return catalog
 
 
 def search(text: str, **kwargs):

@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,7 +31,7 @@ from ops.request_id import reset_request_id, set_request_id
 from search.request import SearchRequest, SearchResult
 from store.models import Product
 from tests.catalog import build_catalog
-from tests.conftest import sync_index
+from tests.conftest import sync_index, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -108,15 +107,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_the_request_id_travels_into_the_celery_task_and_its_logs(worker, monkeypatch):
     """A real worker: the drain task published during a request logs that request's id, and the
     worker's own /metrics counts the outcome."""
@@ -141,7 +131,7 @@ def test_the_request_id_travels_into_the_celery_task_and_its_logs(worker, monkey
         return [line for line in lines
                 if "drain_outbox" in line.get("message", "") and "succeeded" in line["message"]]
 
-    assert wait_until(task_lines), worker.log_path.read_text()
+    assert wait_for(task_lines, timeout=30.0), worker.log_path.read_text()
     assert task_lines()[0]["request_id"] == "web-req-0123456789"
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         text = response.read().decode()

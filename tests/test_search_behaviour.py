@@ -7,17 +7,8 @@ import pytest
 from search.request import MAX_RESULT_WINDOW, InvalidSearchRequest, SearchRequest
 from search.services import search_products
 from store.models import Product
-from tests.catalog import build_catalog
-from tests.conftest import sync_index
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def catalog(search_backend):
-    catalog = build_catalog()
-    sync_index()
-    return catalog
 
 
 def names(result) -> list[str]:

@@ -18,7 +18,6 @@ from lxml import html as lxml_html
 from search.request import MAX_RESULT_WINDOW
 from search.templatetags.search_listing import action_arg
 from store.models import Product
-from tests.catalog import build_catalog
 from tests.conftest import engine_config, sync_index
 
 pytestmark = pytest.mark.django_db
@@ -36,13 +35,6 @@ def own_cache_keys(settings):
     """The test Redis database is shared with concurrent runs, and the facet labels and
     unicorn's components are cached under fixed or guessable keys: keep ours apart."""
     settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"t-{uuid.uuid4().hex[:8]}"}}
-
-
-@pytest.fixture
-def catalog(search_backend):
-    catalog = build_catalog()
-    sync_index()
-    return catalog
 
 
 def visible(**filters):

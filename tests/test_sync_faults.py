@@ -15,7 +15,7 @@ from search.backends import SearchUnavailable, get_backend
 from search.request import SearchRequest
 from search.services import search_products
 from store.models import Brand, Category, Product
-from tests.test_sync_worker import wait_for
+from tests.conftest import wait_for
 
 
 @contextmanager

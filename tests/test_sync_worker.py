@@ -1,20 +1,11 @@
 """Product changes reach the index through a real Celery worker on Redis."""
 
-import time
 from decimal import Decimal
 
 from search.request import SearchRequest
 from search.services import search_products
 from store.models import Brand, Category, Product
-
-
-def wait_for(predicate, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+from tests.conftest import wait_for
 
 
 def found(backend, text: str) -> list[str]:
