@@ -61,6 +61,7 @@ from harness import (
     LOAD_ROUNDS,
     LOAD_SECONDS,
     alternating,
+    cache_reads,
     combine,
     delete_redis_keys,
     figure,
@@ -174,20 +175,6 @@ def warm_and_check(port: int, paths: dict[str, list[str]]) -> str:
                      f"(median {totals[len(totals) // 2]:,}, max {totals[-1]:,} "
                      f"{'matching products' if case == SEARCH else 'suggested products'})")
     return "; ".join(found)
-
-
-def cache_reads(port: int) -> tuple[float, float]:
-    """(hits, misses) of the default cache so far, all workers together (the app's /metrics)."""
-    status, body = http_get(port, "/metrics")
-    if status != 200:
-        return float("nan"), float("nan")
-    found = {"hit": 0.0, "miss": 0.0}
-    for line in body.decode().splitlines():
-        match = re.match(r'catalog_cache_requests_total\{cache="default",result="(hit|miss)"\} ([\d.e+]+)',
-                         line)
-        if match:
-            found[match.group(1)] += float(match.group(2))
-    return found["hit"], found["miss"]
 
 
 def measure(args: argparse.Namespace, size: int, with_autocomplete: bool) -> dict:

@@ -27,7 +27,6 @@ are removed afterwards.
 from __future__ import annotations
 
 import argparse
-import re
 import time
 import uuid
 
@@ -42,6 +41,7 @@ from harness import (
     LOAD_SECONDS,
     THROUGHPUT_HEADER,
     alternating,
+    cache_reads,
     combine,
     delete_redis_keys,
     figure,
@@ -56,19 +56,6 @@ from harness import (
 )
 
 BARE_VIEW = "bare view"
-
-
-def cache_reads(port: int) -> tuple[float, float]:
-    """(hits, misses) of the default cache so far, all workers together."""
-    status, body = http_get(port, "/metrics")
-    assert status == 200, status
-    found = {"hit": 0.0, "miss": 0.0}
-    for line in body.decode().splitlines():
-        match = re.match(r'catalog_cache_requests_total\{cache="default",result="(hit|miss)"\} ([\d.e+]+)',
-                         line)
-        if match:
-            found[match.group(1)] += float(match.group(2))
-    return found["hit"], found["miss"]
 
 
 def main() -> None:

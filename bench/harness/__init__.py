@@ -291,6 +291,19 @@ def gunicorn(env: dict[str, str], workers: int = GUNICORN_WORKERS,
 
 # --- Load --------------------------------------------------------------------------------------------
 
+def cache_reads(port: int) -> tuple[float, float]:
+    """(hits, misses) of the app's default cache so far, all workers together (its /metrics)."""
+    status, body = http_get(port, "/metrics")
+    assert status == 200, status
+    found = {"hit": 0.0, "miss": 0.0}
+    for line in body.decode().splitlines():
+        match = re.match(r'catalog_cache_requests_total\{cache="default",result="(hit|miss)"\} ([\d.e+]+)',
+                         line)
+        if match:
+            found[match.group(1)] += float(match.group(2))
+    return found["hit"], found["miss"]
+
+
 def load_generator() -> str:
     """``wrk`` when /usr/bin/wrk exists, else ``python`` (threads with keep-alive connections:
     slower than wrk because of the GIL, so its figures are lower bounds of the server's)."""
