@@ -28,6 +28,7 @@ from search.text import query_words, stem_analyzer
 
 from . import tantivy_compiler as compiler
 from .base import RejectedDocument, SearchBackend, SearchUnavailable
+from .tantivy_terms import TermExpander
 
 WRITER_HEAP = 64_000_000
 # The bulk load keeps at most this much in memory before flushing a segment: the
@@ -91,7 +92,8 @@ class TantivyBackend(SearchBackend):
         self.root = Path(config["PATH"]) / self.alias
         self.schema = build_schema()
         self._lock = threading.Lock()
-        self._open: dict[str, tuple[tantivy.Index, tuple]] = {}
+        # name → (index, state of its meta file when last (re)loaded, the terms of that state)
+        self._open: dict[str, tuple[tantivy.Index, tuple, TermExpander]] = {}
 
     # --- locations ---------------------------------------------------------
     @property
@@ -105,6 +107,10 @@ class TantivyBackend(SearchBackend):
             return None
 
     def _index(self, name: str | None = None) -> tantivy.Index:
+        return self._open_index(name)[0]
+
+    def _open_index(self, name: str | None = None) -> tuple[tantivy.Index, TermExpander]:
+        """The index (reloaded if another writer committed) and the term expander of its state."""
         name = name or self.current_index()
         if name is None:
             raise SearchUnavailable(f"no search index yet under {self.root}: run `manage.py reindex`")
@@ -119,13 +125,14 @@ class TantivyBackend(SearchBackend):
             cached = self._open.get(name)
             if cached is None:
                 index = self._index_at(name)
-                self._open[name] = (index, meta_mtime)
-                return index
-            index, seen = cached
-            if meta_mtime != seen:
+            else:
+                index, seen, terms = cached
+                if meta_mtime == seen:
+                    return index, terms
                 index.reload()  # another process (or writer) committed
-                self._open[name] = (index, meta_mtime)
-            return index
+            terms = TermExpander(index.searcher())
+            self._open[name] = (index, meta_mtime, terms)
+            return index, terms
 
     @contextmanager
     def _writer(self, name: str | None = None):
@@ -253,12 +260,14 @@ class TantivyBackend(SearchBackend):
     def search(self, req: SearchRequest):
         from search.results import assemble_result
 
-        index = self._index()
+        index, terms = self._open_index()
         searcher = index.searcher()
-        main = compiler.text_query(self.schema, req) if req.text else None
-        filters = request_filters(req)
-        query = compiler.combine(self.schema, main, filters)
+        text = compiler.text_query(self.schema, req, terms) if req.text else None
         sort = compiler.sort_for(req)
+        # Scores only rank by relevance; counts, sorted hits and facets need only what matches.
+        main = text.matching if text else None
+        filters = request_filters(req)
+        query = compiler.combine(self.schema, text.scored if text and not sort else main, filters)
         if sort:
             result = searcher.search(query, req.limit, count=True, order_by_field=sort[0],
                                      offset=req.offset, order=sort[1])

@@ -1,0 +1,80 @@
+"""Expand typo-tolerant and SKU-prefix words into the index's own terms, once per index state.
+
+A tantivy ``fuzzy_term_query`` builds a Levenshtein automaton and walks the term
+dictionary of every segment each time it runs, and a faceted search runs its text
+query once for the hits and once per facet group: most of a search's time went there.
+The words a shopper can mistype are the name and brand vocabularies (about 1,300 and
+80 terms at 50,000 products), so each word is expanded once against them (rapidfuzz,
+the same edit distance as tantivy's automaton: Damerau-Levenshtein with a swap costing
+one) and the query holds the terms found, scored like the fuzzy query (a constant per
+match), so hits and ranking are unchanged.
+
+A ``TermExpander`` belongs to one state of one index (the backend makes a new one when
+the index reloads after a commit), so a new product's words are expandable as soon as
+they are searchable.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import tantivy
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+# Each cache holds at most this many words; the least recently used are forgotten.
+MAX_CACHED_WORDS = 4096
+# A prefix shared by more SKUs than this stays a regex query (one automaton) rather than a set.
+MAX_SKU_TERMS = 64
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key, value):
+        self[key] = value
+        if len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+class TermExpander:
+    def __init__(self, searcher: tantivy.Searcher) -> None:
+        self._searcher = searcher
+        self._lock = threading.Lock()
+        self._vocabularies: dict[str, list[str]] = {}
+        self._fuzzy = _LRU(MAX_CACHED_WORDS)
+        self._sku = _LRU(MAX_CACHED_WORDS)
+
+    def _vocabulary(self, field: str) -> list[str]:
+        vocabulary = self._vocabularies.get(field)
+        if vocabulary is None:
+            vocabulary = [term for term, _ in self._searcher.terms_with_prefix(field, "")]
+            self._vocabularies[field] = vocabulary
+        return vocabulary
+
+    def fuzzy(self, field: str, term: str, distance: int) -> tuple[str, ...]:
+        """The terms of ``field`` within ``distance`` edits of ``term`` (itself included)."""
+        key = (field, term, distance)
+        with self._lock:
+            found = self._fuzzy.get(key)
+            if found is not None:
+                self._fuzzy.move_to_end(key)
+                return found
+            vocabulary = self._vocabulary(field)
+            matches = process.extract(term, vocabulary, scorer=OSA.distance, score_cutoff=distance, limit=None)
+            return self._fuzzy.remember(key, tuple(sorted(match for match, _, _ in matches)))
+
+    def sku_prefix(self, prefix: str) -> tuple[str, ...] | None:
+        """The SKUs starting with ``prefix``: a tuple (empty when none), or None when there
+        are more than MAX_SKU_TERMS of them."""
+        with self._lock:
+            if prefix in self._sku:
+                self._sku.move_to_end(prefix)
+                return self._sku[prefix]
+            terms = self._searcher.terms_with_prefix("sku_lower", prefix, limit=MAX_SKU_TERMS + 1)
+            found = None if len(terms) > MAX_SKU_TERMS else tuple(sorted(term for term, _ in terms))
+            return self._sku.remember(prefix, found)

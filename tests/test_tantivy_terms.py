@@ -1,0 +1,65 @@
+"""The tantivy compiler expands typo-tolerant words and SKU prefixes into the index's own
+terms (search/backends/tantivy_terms.py): the same matches as tantivy's own fuzzy and
+prefix queries, kept in step with every commit."""
+
+import pytest
+import tantivy
+
+from search.backends import tantivy_terms
+from search.backends.tantivy_compiler import any_term
+from search.request import SearchRequest
+from search.services import search_products
+from search.text import fuzziness, stem
+from store.models import Product
+from tests.catalog import build_catalog
+from tests.conftest import sync_index
+
+pytestmark = pytest.mark.django_db
+
+Q = tantivy.Query
+
+
+@pytest.fixture
+def indexed(tantivy_backend):
+    catalog = build_catalog()
+    sync_index()
+    return catalog
+
+
+def matching_ids(backend, query) -> set[int]:
+    index, _ = backend._open_index()
+    searcher = index.searcher()
+    hits = searcher.search(query, 1000).hits
+    return set(searcher.fast_field_values("id", [address for _, address in hits]))
+
+
+@pytest.mark.parametrize("word", ["headphnes", "sweter", "merino", "shoos", "wirless", "cofee", "sonx", "acme", "tee"])
+@pytest.mark.parametrize("field", ["name", "brand"])
+def test_expanded_words_match_what_tantivys_fuzzy_query_matches(indexed, tantivy_backend, word, field):
+    schema = tantivy_backend.schema
+    _, terms = tantivy_backend._open_index()
+    stemmed, distance = stem(word), fuzziness(word)
+    fuzzy = Q.fuzzy_term_query(schema, field, stemmed, distance=distance)
+    near = terms.fuzzy(field, stemmed, distance)
+    expanded = any_term(schema, field, near) if near else Q.empty_query()
+    assert matching_ids(tantivy_backend, expanded) == matching_ids(tantivy_backend, fuzzy)
+
+
+def test_a_word_added_after_the_first_searches_is_found_misspelt(indexed, tantivy_backend):
+    assert search_products(SearchRequest(text="zefyrine")).total == 0  # the expander has seen the index
+    product = Product.objects.get(pk=indexed.products["merino"].pk)
+    product.name = "Zephyrine Merino Wool Sweater"
+    product.save()
+    sync_index()
+    result = search_products(SearchRequest(text="zefyrine"))
+    assert [h.id for h in result.hits] == [product.pk]
+
+
+def test_a_sku_prefix_shared_by_many_skus_is_still_found(indexed, tantivy_backend, monkeypatch):
+    # Past MAX_SKU_TERMS the prefix stays one automaton query rather than a set of terms.
+    monkeypatch.setattr(tantivy_terms, "MAX_SKU_TERMS", 0)
+    result = search_products(SearchRequest(text="snx-ph"))
+    assert result.hits and result.hits[0].id == indexed.products["phone"].pk
+    _, terms = tantivy_backend._open_index()
+    assert terms.sku_prefix("snx-ph") is None
+    assert terms.sku_prefix("no-such-sku") == ()
