@@ -13,9 +13,9 @@ For the views (the /search page and the JSON API)::
 ``record_search(http_request, search_request, result, latency_ms) -> str`` returns the
 event's token ("" when nothing was recorded: empty text, autocomplete requests). It
 never raises and never waits: the request thread only puts the event into an in-process
-buffer (a bounded queue; when it is full the event is dropped and counted). One daemon
-thread per process drains it and publishes a batch (up to ``BATCH_SIZE`` events, or what
-came within ``BATCH_SECONDS``) as one Celery task, ``search.tasks.record_events``, which
+buffer (a bounded deque; when it is full the event is dropped and counted). One daemon
+thread per process drains it every ``BATCH_SECONDS`` (sooner when ``BATCH_SIZE`` events
+wait) and publishes each batch of up to ``BATCH_SIZE`` events as one Celery task, ``search.tasks.record_events``, which
 bulk-inserts the rows; in the embedded run (eager tasks) that thread writes them itself.
 If the broker cannot be reached the batch is dropped and publishing pauses for a while
 (events are not even buffered meanwhile), so a broker outage never slows searches down.
@@ -38,10 +38,10 @@ import atexit
 import contextlib
 import logging
 import os
-import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -220,85 +220,79 @@ def _enqueue(kind: str, payload: dict) -> bool:
     if recorder is None:
         _count_dropped(1, "no_thread")
         return False
-    try:
-        recorder.buffer.put_nowait((kind, payload))
-    except queue.Full:
+    buffer = recorder.buffer
+    if len(buffer) >= BUFFER_SIZE:
         _count_dropped(1, "buffer_full")
         now = time.monotonic()
         if now - _dropped["warned"] > FULL_WARNING_SECONDS:
             _dropped["warned"] = now
             logger.warning("search analytics: buffer full (%s events), events dropped", BUFFER_SIZE)
         return False
+    # An append to a deque is atomic and wakes nobody: the request pays nothing more. (A
+    # queue.Queue notified the waiting thread on every put; under load that hand-off of the
+    # GIL cost more than the search itself.) A full batch wakes the thread early.
+    buffer.append((kind, payload))
+    if len(buffer) >= BATCH_SIZE:
+        recorder.wake.set()
     return True
 
 
-# Wakes the thread (a flush is waiting): not an event.
-_WAKE = object()
-
-
 class _Recorder:
-    """The buffer of one process and the daemon thread that publishes it."""
+    """The buffer of one process and the daemon thread that publishes it, in rounds: every
+    BATCH_SECONDS (sooner when a batch is full or a flush asks) it publishes everything
+    buffered, in batches of up to BATCH_SIZE."""
 
     def __init__(self) -> None:
         self.pid = os.getpid()
-        self.buffer: queue.Queue = queue.Queue(maxsize=BUFFER_SIZE)
-        self.flush_waiters = 0
-        self.lock = threading.Lock()
+        self.buffer: deque = deque()
+        self.wake = threading.Event()
+        self.rounds = threading.Condition()
+        self.started = 0  # rounds begun
+        self.finished = 0  # the last round ended
         self.thread = threading.Thread(target=self._run, name="search-analytics", daemon=True)
 
     # --- the thread ---
 
     def _run(self) -> None:
-        buffer = self.buffer
         while True:
-            item = buffer.get()
-            taken = 1
-            batch = [] if item is _WAKE else [item]
-            deadline = time.monotonic() + BATCH_SECONDS
-            while len(batch) < BATCH_SIZE:
-                try:
-                    if self.flush_waiters:  # someone waits: publish what is there, now
-                        item = buffer.get_nowait()
-                    else:
-                        remaining = deadline - time.monotonic()
-                        if remaining <= 0:
-                            break
-                        item = buffer.get(timeout=remaining)
-                except queue.Empty:
-                    break
-                taken += 1
-                if item is not _WAKE:
-                    batch.append(item)
+            self.wake.wait(BATCH_SECONDS)
+            with self.rounds:
+                self.started += 1
+                this_round = self.started
+                self.wake.clear()
             try:
-                if batch:
-                    _publish_batch(batch)
+                self._publish_buffered()
+            finally:
+                with self.rounds:
+                    self.finished = this_round
+                    self.rounds.notify_all()
+
+    def _publish_buffered(self) -> None:
+        buffer = self.buffer
+        while buffer:
+            batch = []
+            with contextlib.suppress(IndexError):  # emptied
+                while len(batch) < BATCH_SIZE:
+                    batch.append(buffer.popleft())
+            try:
+                _publish_batch(batch)
             except BaseException:  # never let the thread die
                 logger.exception("search analytics: %s events lost", len(batch))
-            finally:
-                for _ in range(taken):
-                    buffer.task_done()
 
     # --- callers ---
 
     def flush(self, timeout: float) -> bool:
+        """Wait for a round that began after this call: it publishes every event buffered before it."""
         deadline = time.monotonic() + timeout
-        with self.lock:
-            self.flush_waiters += 1
-        try:
-            # The thread may be waiting for a batch to fill; if the buffer is full, it is not.
-            with contextlib.suppress(queue.Full):
-                self.buffer.put_nowait(_WAKE)
-            done = self.buffer.all_tasks_done
-            with done:
-                while self.buffer.unfinished_tasks:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0 or not self.thread.is_alive():
-                        return False
-                    done.wait(min(remaining, 0.5))
-            return True
-        finally:
-            with self.lock:
-                self.flush_waiters -= 1
+        with self.rounds:
+            begun = self.started
+            self.wake.set()
+            while self.finished <= begun:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or not self.thread.is_alive():
+                    return False
+                self.rounds.wait(min(remaining, 0.5))
+        return True
 
 
 _recorder_state: dict = {"recorder": None}

@@ -42,6 +42,8 @@ def query_words(text: str) -> list[str]:
     return word_analyzer().analyze(text)[:MAX_QUERY_WORDS]
 
 
+# Query words and name tokens repeat all day: each is analysed once per process.
+@lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
     stems = stem_analyzer().analyze(word)
     return stems[0] if stems else word
@@ -60,13 +62,24 @@ def highlight(name: str, words: list[str]) -> str:
     stems = {stem(w) for w in words}
     if not stems:
         return html.escape(name)
-    out, last = [], 0
+    *tokens, tail = _name_tokens(name)
+    out = []
+    for before, escaped, token_stem in tokens:
+        out.append(before)
+        out.append(f"<mark>{escaped}</mark>" if token_stem in stems else escaped)
+    out.append(tail[0])
+    return "".join(out)
+
+
+@lru_cache(maxsize=20_000)
+def _name_tokens(name: str) -> tuple[tuple[str, str, str | None], ...]:
+    """A name cut for highlighting, once per process: (escaped text before the word, the
+    escaped word, its stem) for each word, then (the escaped rest, "", None)."""
+    tokens, last = [], 0
     for m in _WORD.finditer(name):
-        out.append(html.escape(name[last:m.start()]))
         token = m.group(0)
         analyzed = stem_analyzer().analyze(token)
-        escaped = html.escape(token)
-        out.append(f"<mark>{escaped}</mark>" if analyzed and analyzed[0] in stems else escaped)
+        tokens.append((html.escape(name[last:m.start()]), html.escape(token), analyzed[0] if analyzed else None))
         last = m.end()
-    out.append(html.escape(name[last:]))
-    return "".join(out)
+    tokens.append((html.escape(name[last:]), "", None))
+    return tuple(tokens)

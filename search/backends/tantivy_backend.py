@@ -9,7 +9,6 @@ index; readers reload when the index's meta file changes.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import threading
@@ -19,6 +18,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+import orjson
 import tantivy
 
 from search.facets import aggregation_plan, filters_without, price_bounds, price_range_agg, request_filters
@@ -82,7 +82,7 @@ def to_tantivy(doc: dict) -> tantivy.Document:
     for field, _ in compiler.SORT_FIELDS.values():
         d.add_integer(field, doc[field])
     display = {k: doc[k] for k in DISPLAY_FIELDS}
-    d.add_bytes("display", json.dumps(display, separators=(",", ":")).encode())
+    d.add_bytes("display", orjson.dumps(display))
     return d
 
 
@@ -212,7 +212,7 @@ class TantivyBackend(SearchBackend):
         result = searcher.search(tantivy.Query.term_query(self.schema, "id", product_id), 1)
         if not result.hits:
             return None
-        return json.loads(bytes(searcher.doc(result.hits[0][1])["display"][0]))
+        return orjson.loads(searcher.doc(result.hits[0][1])["display"][0])
 
     def iter_versions(self, id_from: int, id_to: int) -> Iterator[tuple[int, int]]:
         searcher = self._index().searcher()
@@ -276,7 +276,7 @@ class TantivyBackend(SearchBackend):
         words = query_words(req.text)
         hits = []
         for score, address in result.hits:
-            display = json.loads(bytes(searcher.doc(address)["display"][0]))
+            display = orjson.loads(searcher.doc(address)["display"][0])
             hits.append(make_hit(display, words, float(score) if not sort else 0.0))
         raw_facets = self._aggregate(searcher, main, filters, req) if req.with_facets else {}
         return assemble_result(req, result.count, hits, raw_facets)
