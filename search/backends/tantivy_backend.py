@@ -178,7 +178,7 @@ class TantivyBackend(SearchBackend):
     def load(self, concrete: str, batches, progress=None) -> None:
         # One writer and one commit for the whole build: the new index is private until switched.
         index = self._index_at(concrete)
-        writer = index.writer(LOAD_WRITER_HEAP, 2)
+        writer = index.writer(LOAD_WRITER_HEAP, 1)
         try:
             for batch in batches:
                 for doc in batch:

@@ -44,31 +44,50 @@ class TextQuery(NamedTuple):
     matching: tantivy.Query
 
 
-def word_clause(schema: tantivy.Schema, word: str, weights: dict[str, float], terms: TermExpander) -> tantivy.Query:
+def word_clause(schema: tantivy.Schema, word: str, weights: dict[str, float], terms: TermExpander) -> TextQuery:
     """One query word in any text field, exactly or (on name and brand) with typos: the
-    index terms within the word's edit distance, expanded once per index state."""
+    index terms within the word's edit distance, expanded once per index state. Scored,
+    each field with its weight; matching, one flat union of the same terms (cheaper to run
+    again for every facet group)."""
     stemmed = stem(word)
-    clauses = [(Occur.Should, Q.boost_query(Q.term_query(schema, f, stemmed), w)) for f, w in weights.items() if w]
+    scored = [(Occur.Should, Q.boost_query(Q.term_query(schema, f, stemmed), w)) for f, w in weights.items() if w]
+    matching = {(f, stemmed) for f, w in weights.items() if w}
     distance = fuzziness(word)
     if distance:
         for f, w in FUZZY_FIELDS.items():
             near = terms.fuzzy(f, stemmed, distance)
             if near:  # scored like tantivy's fuzzy query: the boost, once, however many terms match
                 matches = Q.disjunction_max_query([Q.const_score_query(Q.term_query(schema, f, t), 1.0) for t in near])
-                clauses.append((Occur.Should, Q.boost_query(matches, w)))
-    return Q.boolean_query(clauses)
+                scored.append((Occur.Should, Q.boost_query(matches, w)))
+                matching.update((f, t) for t in near)
+    return TextQuery(Q.boolean_query(scored), _union(schema, sorted(matching)))
 
 
-def alternatives_for(schema, group: tuple[tuple[str, ...], ...], weights, terms: TermExpander) -> list:
+def _union(schema: tantivy.Schema, field_terms: list[tuple[str, str]]) -> tantivy.Query:
+    if not field_terms:
+        return Q.empty_query()
+    if len(field_terms) == 1:
+        return Q.term_query(schema, *field_terms[0])
+    return Q.boolean_query([(Occur.Should, Q.term_query(schema, f, t)) for f, t in field_terms])
+
+
+def _both(combine, parts: list[TextQuery]) -> TextQuery:
+    """Combine the scored forms and the matching forms alike."""
+    return TextQuery(combine([p.scored for p in parts]), combine([p.matching for p in parts]))
+
+
+def _any(queries: list[tantivy.Query]) -> tantivy.Query:
+    return queries[0] if len(queries) == 1 else Q.boolean_query([(Occur.Should, q) for q in queries])
+
+
+def _all(queries: list[tantivy.Query]) -> tantivy.Query:
+    return queries[0] if len(queries) == 1 else Q.boolean_query([(Occur.Must, q) for q in queries])
+
+
+def position_clause(schema, group: tuple[tuple[str, ...], ...], weights, terms: TermExpander) -> TextQuery:
     """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
-    clauses = []
-    for alternative in group:
-        if len(alternative) == 1:
-            clauses.append((Occur.Should, word_clause(schema, alternative[0], weights, terms)))
-        else:
-            clauses.append((Occur.Should, Q.boolean_query(
-                [(Occur.Must, word_clause(schema, w, weights, terms)) for w in alternative])))
-    return clauses
+    return _both(_any, [_both(_all, [word_clause(schema, w, weights, terms) for w in alternative])
+                        for alternative in group])
 
 
 def sku_prefix_clause(schema: tantivy.Schema, lowered: str, terms: TermExpander) -> tantivy.Query | None:
@@ -118,27 +137,26 @@ def text_query(schema: tantivy.Schema, req: SearchRequest, terms: TermExpander) 
     words = query_words(text)
     word_occur = Occur.Should if req.match_any else Occur.Must
     lowered = text.strip().lower()
-    alternatives: list[tuple[tantivy.Occur, tantivy.Query]] = []
+    alternatives: list[TextQuery] = []
     if words:
-        per_word = []
         weights = dict(req.tuning.field_weights) if req.tuning else TEXT_FIELDS
         groups = (req.tuning.word_groups if req.tuning and req.tuning.word_groups
                   else tuple(((w,),) for w in words))
-        for group in groups:
-            per_word.append((word_occur, Q.boolean_query(alternatives_for(schema, group, weights, terms))))
-        alternatives.append((Occur.Should, Q.boolean_query(per_word)))
+        positions = [position_clause(schema, group, weights, terms) for group in groups]
+        alternatives.append(_both(lambda qs: Q.boolean_query([(word_occur, q) for q in qs]), positions))
     if lowered:
-        alternatives.append((Occur.Should, Q.boost_query(Q.term_query(schema, "sku_lower", lowered), SKU_EXACT_BOOST)))
+        exact = Q.term_query(schema, "sku_lower", lowered)
+        alternatives.append(TextQuery(Q.boost_query(exact, SKU_EXACT_BOOST), exact))
         prefix = sku_prefix_clause(schema, lowered, terms) if len(lowered) >= 3 else None
         if prefix is not None:
-            alternatives.append((Occur.Should, Q.boost_query(Q.const_score_query(prefix, 1.0), SKU_PREFIX_BOOST)))
+            alternatives.append(TextQuery(Q.boost_query(Q.const_score_query(prefix, 1.0), SKU_PREFIX_BOOST), prefix))
         if lowered.isdigit() and len(lowered) < 12:
             by_id = Q.term_query(schema, "id", int(lowered))
-            alternatives.append((Occur.Should, Q.boost_query(by_id, SKU_EXACT_BOOST)))
+            alternatives.append(TextQuery(Q.boost_query(by_id, SKU_EXACT_BOOST), by_id))
     if not alternatives:
         return None
-    match = Q.boolean_query(alternatives)
-    boosts = [(Occur.Must, match)]
+    match = _both(_any, alternatives)
+    boosts = [(Occur.Must, match.scored)]
     if len(words) >= 2:
         phrase = Q.phrase_query(schema, "name", [stem(w) for w in words], slop=2)
         boosts.append((Occur.Should, Q.boost_query(phrase, PHRASE_BOOST)))
@@ -148,7 +166,7 @@ def text_query(schema: tantivy.Schema, req: SearchRequest, terms: TermExpander) 
     query = Q.boolean_query(boosts)
     if req.tuning and req.tuning.boosts and sort_for(req) is None:
         query = apply_boosts(schema, query, req.tuning.boosts)
-    return TextQuery(query, match)
+    return TextQuery(query, match.matching)
 
 
 def filter_query(schema: tantivy.Schema, f: Filter) -> tantivy.Query:
