@@ -2,11 +2,12 @@
 results page (or a JSON response) builds dozens of links to the same few routes.
 
 ``reversed_path(name)`` is ``reverse(name)`` for a route without arguments;
-``path_with(name, kwarg, value)`` is ``reverse(name, kwargs={kwarg: value})`` for a route
-with one ``slug`` or ``path`` argument ("/p/<slug>/", "/c/<path>/"): it substitutes the value
-into the route reversed once with a placeholder when the value is made of characters that
-reverse() neither quotes nor rejects, and calls reverse() itself for anything else (so the
-output, and any NoReverseMatch, are exactly reverse()'s).
+``path_with(name, kwarg, value)`` (``path_maker(name, kwarg)(value)`` for many values) is
+``reverse(name, kwargs={kwarg: value})`` for a route with one ``slug`` or ``path``
+argument ("/p/<slug>/", "/c/<path>/"): it substitutes the value into the route reversed
+once with a placeholder when the value is made of characters that reverse() neither
+quotes nor rejects, and calls reverse() itself for anything else (so the output, and any
+NoReverseMatch, are exactly reverse()'s).
 
 Both are memoised per URL resolver and script prefix (what reverse() itself depends on), so
 a changed ROOT_URLCONF, cleared URL caches or a SCRIPT_NAME never see stale paths.
@@ -15,6 +16,7 @@ a changed ROOT_URLCONF, cleared URL caches or a SCRIPT_NAME never see stale path
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote_plus
 
 from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
@@ -68,15 +70,27 @@ def _template(name: str, kwarg: str) -> tuple[str, str, re.Pattern] | None:
 
 def path_with(name: str, kwarg: str, value) -> str:
     """``reverse(name, kwargs={kwarg: value})`` for a route with one slug or path argument."""
+    return path_maker(name, kwarg)(value)
+
+
+def path_maker(name: str, kwarg: str) -> Callable[[object], str]:
+    """``path_with(name, kwarg, ·)`` for the many links of one page: the memo looked up once."""
     paths = _paths()
     key = (name, kwarg)
     try:
         template = paths[key]
     except KeyError:
         template = paths[key] = _template(name, kwarg)
-    if template is not None and type(value) is str and template[2].fullmatch(value):
-        return f"{template[0]}{value}{template[1]}"
-    return reverse(name, kwargs={kwarg: value})
+    if template is None:
+        return lambda value: reverse(name, kwargs={kwarg: value})
+    before, after, unquoted = template
+
+    def path(value) -> str:
+        if type(value) is str and unquoted.fullmatch(value):
+            return f"{before}{value}{after}"
+        return reverse(name, kwargs={kwarg: value})
+
+    return path
 
 
 def query_value(value) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from search.paths import path_with, query_value, reversed_path
+from search.paths import path_maker, query_value, reversed_path
 from search.request import Facet, SearchHit, SearchRequest, SearchResult
 from search.services import Suggestions
 
@@ -36,11 +36,16 @@ def serialize_request(req: SearchRequest) -> dict:
     }
 
 
-def serialize_hit(hit: SearchHit) -> dict:
+def serialize_hits(hits: list[SearchHit]) -> list[dict]:
+    product_path = path_maker("product", "slug")
+    return [serialize_hit(hit, product_path(hit.slug)) for hit in hits]
+
+
+def serialize_hit(hit: SearchHit, url: str) -> dict:
     return {
         "id": hit.id,
         "name": hit.name,
-        "url": path_with("product", "slug", hit.slug),
+        "url": url,
         "price": _money(hit.price),
         "currency": hit.currency,
         "rating": hit.rating,
@@ -78,7 +83,7 @@ def serialize_result(result: SearchResult) -> dict:
         "total": result.total,
         "page": result.request.page,
         "pages": result.num_pages,
-        "hits": [serialize_hit(h) for h in result.hits],
+        "hits": serialize_hits(result.hits),
         # Facet name → its values, in display order (brand, category, price, rating,
         # availability, attr_<code>…); labels, kinds and price stats in facet_info.
         "facets": {f.name: serialize_facet_values(f) for f in result.facets},
@@ -90,12 +95,12 @@ def serialize_result(result: SearchResult) -> dict:
 
 
 def serialize_suggestions(suggestions: Suggestions) -> dict:
+    category_path = path_maker("category", "slug_path")
     return {
         "q": suggestions.text,
-        "products": [serialize_hit(h) for h in suggestions.products],
+        "products": serialize_hits(suggestions.products),
         "categories": [
-            {"value": c.value, "label": c.label, "count": c.count,
-             "url": path_with("category", "slug_path", c.value)}
+            {"value": c.value, "label": c.label, "count": c.count, "url": category_path(c.value)}
             for c in suggestions.categories
         ],
         "brands": [

@@ -94,6 +94,7 @@ class TantivyBackend(SearchBackend):
         self._lock = threading.Lock()
         # name → (index, state of its meta file when last (re)loaded, the terms of that state)
         self._open: dict[str, tuple[tantivy.Index, tuple, TermExpander]] = {}
+        self._pointer: tuple[tuple, str | None] | None = None  # (state of CURRENT, the name it held)
 
     # --- locations ---------------------------------------------------------
     @property
@@ -101,10 +102,21 @@ class TantivyBackend(SearchBackend):
         return self.root / "CURRENT"
 
     def current_index(self) -> str | None:
+        # The pointer is replaced (a new inode) on every switch: read again only then.
         try:
-            return self.pointer.read_text().strip() or None
+            stat = os.stat(self.pointer)
         except FileNotFoundError:
             return None
+        state = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        seen = self._pointer
+        if seen is not None and seen[0] == state:
+            return seen[1]
+        try:
+            name = self.pointer.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+        self._pointer = (state, name)
+        return name
 
     def _index(self, name: str | None = None) -> tantivy.Index:
         return self._open_index(name)[0]
