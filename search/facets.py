@@ -69,14 +69,15 @@ def aggregation_plan(req: SearchRequest) -> list[tuple[str | None, dict]]:
         return [(None, {"category": {"terms": {"field": "category_paths", "size": 8}},
                         "brand": {"terms": {"field": "brand_slug", "size": 4}}})]
     plan: list[tuple[str | None, dict]] = [
-        ("category", {"category": {"terms": {"field": "category_paths", "size": MAX_TERMS}}}),
+        (category_group(req), {"category": {"terms": {"field": "category_paths", "size": MAX_TERMS}}}),
         ("brand", {"brand": {"terms": {"field": "brand_slug", "size": MAX_TERMS}}}),
         ("price", {"price": {"stats": {"field": "price"}}, **price_percentiles_agg(req)}),
         # Disjoint bands (tantivy rejects overlapping ranges), summed into "n★ & up".
         ("rating", {"rating": {"range": {"field": "rating", "ranges": [
             {"key": str(n), "from": n, **({"to": n + 1} if n < max(RATING_STEPS) else {})} for n in RATING_STEPS
         ]}}}),
-        ("availability", {"availability": {"terms": {"field": "in_stock", "size": 2}}}),
+        # Only "in stock" is shown, which lies inside its own filter: counted under every filter.
+        (None, {"availability": {"terms": {"field": "in_stock", "size": 2}}}),
         # Unselected attributes are counted under every filter...
         (None, {"attrs": {"terms": {"field": "attrs", "size": MAX_ATTRIBUTE_TERMS}}}),
     ]
@@ -84,6 +85,15 @@ def aggregation_plan(req: SearchRequest) -> list[tuple[str | None, dict]]:
     for code, _ in req.attributes:
         plan.append((f"attr:{code}", {f"attrs__{code}": {"terms": {"field": "attrs", "size": MAX_ATTRIBUTE_TERMS}}}))
     return plan
+
+
+def category_group(req: SearchRequest) -> str | None:
+    """The group whose filter the category counts ignore, or None: under every filter.
+
+    The facet shows the selected category's ancestors, itself and its subcategories. The
+    last two lie inside the category filter, so they count the same with it as without
+    it: a top-level selection (no ancestors) needs no aggregation run of its own."""
+    return "category" if req.category and "/" in req.category else None
 
 
 def price_percentiles_agg(req: SearchRequest) -> dict:
