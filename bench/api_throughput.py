@@ -7,8 +7,8 @@ gunicorn, beside the bare Django view (/healthz) on the same server: the referen
 For each catalog size: a throwaway PostgreSQL database (``bench_api_<size>``) seeded with
 ``seed_catalog --products <size>`` and indexed on tantivy in a temporary directory, with
 Redis as in production (db 13 by default, keys under a prefix of their own): the cache,
-and the Celery broker that search analytics publishes one message per search to (a
-Redis push onto a queue of its own; no worker consumes them). One gunicorn with
+and the Celery broker that search analytics publishes to (one message per batch of up to
+200 searches, a Redis push onto a queue of its own; no worker consumes them). One gunicorn with
 deploy/gunicorn.conf.py (``--workers`` × ``--threads``) serves it, driven by wrk
 (``-c 16 -t 2``; without wrk, the slower Python client) cycling through a list of paths
 — not one URL repeated: the engine, not a cache, is measured:
