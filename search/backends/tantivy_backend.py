@@ -28,6 +28,7 @@ from search.text import query_words, stem_analyzer
 
 from . import tantivy_compiler as compiler
 from .base import RejectedDocument, SearchBackend, SearchUnavailable
+from .tantivy_facets import host_for, hosted, unhost
 from .tantivy_terms import TermExpander
 
 WRITER_HEAP = 64_000_000
@@ -294,14 +295,23 @@ class TantivyBackend(SearchBackend):
         return assemble_result(req, result.count, hits, raw_facets)
 
     def _aggregate(self, searcher, main, filters, req: SearchRequest) -> dict:
-        # Groups that end up with the same filters share one aggregation run.
+        # Groups that end up with the same filters share one aggregation run...
         runs: dict[tuple, dict] = {}
+        own_runs: set[str] = set()
         for group, aggs in aggregation_plan(req):
             remaining = filters_without(filters, group)
             runs.setdefault(tuple(remaining), {}).update(aggs)
+            if len(remaining) < len(filters):
+                own_runs.add(group)
+        # ...and the run under every filter rides in a selected group's run when it can.
+        every = tuple(filters)
+        host = host_for(filters, runs[every], own_runs) if every in runs and own_runs else None
+        if host is not None:
+            runs[tuple(filters_without(filters, host.group))].update(hosted(host, runs.pop(every)))
         raw: dict = {}
         for remaining, aggs in runs.items():
             raw.update(searcher.aggregate(compiler.combine(self.schema, main, list(remaining)), aggs))
+        raw.update(unhost(raw))
         stats = raw.get("price") or {}
         if stats.get("count"):
             bounds = price_bounds(req, raw)
