@@ -33,7 +33,10 @@ The cases alternate in ``--rounds`` rounds of ``--seconds``/``--rounds`` each. A
 ``--main-size`` (50,000) all three, with the issue's targets: search p95 ≤ 50 ms and
 ≥ 30 % of the bare view's requests/s; autocomplete p95 ≤ 20 ms and ≥ 50 %. At the other
 sizes, the same kind of search (and the bare view beside it), to show how the cost grows
-with the catalog. p50 is the mean of the rounds' p50, p95 and p99 the worst round's.
+with the catalog. p50 is the mean of the rounds' p50, p95 and p99 the worst round's. Each case
+also gives the server's CPU time per request (gunicorn's processes, from /proc): on a machine
+whose cores are all busy, throughput is cores ÷ that, so it says where a share of the bare
+view's comes from.
 
 The load generator and gunicorn share the machine's cores: the figures are for this
 machine only. The databases, directories and Redis keys (cache and queue) are removed
@@ -72,6 +75,7 @@ from harness import (
     load_settings,
     print_header,
     round_seconds,
+    server_cpu_seconds,
 )
 
 CONNECTIONS = 16  # concurrent clients, as the issue asks
@@ -210,8 +214,10 @@ def measure(args: argparse.Namespace, size: int, with_autocomplete: bool) -> dic
                     port = ports[case]
                     hits0, misses0 = cache_reads(port)
                     case_paths = paths[case]
+                    cpu0 = server_cpu_seconds(port)
                     result = load(port, case_paths[0], per_run, args.connections,
                                   paths=case_paths if len(case_paths) > 1 else None, threads=WRK_THREADS)
+                    result["cpu_seconds"] = server_cpu_seconds(port) - cpu0
                     hits1, misses1 = cache_reads(port)
                     result["hits"], result["reads"] = hits1 - hits0, (hits1 - hits0) + (misses1 - misses0)
                     runs[case].append(result)
@@ -227,14 +233,15 @@ def measure(args: argparse.Namespace, size: int, with_autocomplete: bool) -> dic
 
 
 HEADER = (f"{'catalog':>9}  {'case':<13}{'paths':>6}{'req/s':>9}{'% bare':>8}{'p50 ms':>8}{'p95 ms':>8}"
-          f"{'p99 ms':>8}{'cache hits':>11}{'errors':>8}  req/s per round")
+          f"{'p99 ms':>8}{'CPU ms':>8}{'cache hits':>11}{'errors':>8}  req/s per round")
 
 
 def row(size: int, case: str, r: dict, bare: float) -> str:
     hits = f"{r['hit_ratio']:>11.0%}" if r["hit_ratio"] is not None and case != BARE else f"{'—':>11}"
     share = f"{r['rps'] / bare:>8.0%}" if case != BARE else f"{'—':>8}"
+    cpu = f"{r['cpu_ms']:>8.2f}" if r.get("cpu_ms") is not None else f"{'—':>8}"
     return (f"{size:>9,}  {case:<13}{r['paths']:>6}{r['rps']:>9.1f}{share}{r['p50']:>8.1f}{r['p95']:>8.1f}"
-            f"{r['p99']:>8.1f}{hits}{r['errors']:>8}  {r['rounds']}")
+            f"{r['p99']:>8.1f}{cpu}{hits}{r['errors']:>8}  {r['rounds']}")
 
 
 def main() -> None:
@@ -269,8 +276,9 @@ def main() -> None:
         for case, r in by_case.items():
             print(row(size, case, r, bare))
     print("\n% bare: requests/s as a share of the bare view's (/healthz) on the same server in the same run. "
-          "p50: mean of the rounds'; p95, p99: the worst round's. cache hits: reads of the default cache "
-          "(version keys included) that hit, during that case's runs.")
+          "p50: mean of the rounds'; p95, p99: the worst round's. CPU ms: the server's CPU time (gunicorn master "
+          "and workers, user + system) per request. cache hits: reads of the default cache (version keys "
+          "included) that hit, during that case's runs.")
 
     if args.main_size in results:
         by_case = results[args.main_size]
@@ -296,6 +304,9 @@ def main() -> None:
                    met=met_p95, catalog=args.main_size, reference=round(bare, 1))
             figure(f"{what} throughput{clients}", round(r["rps"], 1), "req/s", catalog=args.main_size,
                    reference=round(bare, 1))
+            if r.get("cpu_ms") is not None:
+                figure(f"{what} server CPU per request (bare view: {by_case[BARE]['cpu_ms']:.2f} ms)",
+                       round(r["cpu_ms"], 2), "ms", catalog=args.main_size, reference=round(bare, 1))
             figure(f"{what} throughput ÷ bare view's", round(100 * share, 1), "%",
                    target=f"≥ {min_share:.0%} of the bare view's", met=met_share, catalog=args.main_size,
                    reference=round(bare, 1))

@@ -274,6 +274,7 @@ def gunicorn(env: dict[str, str], workers: int = GUNICORN_WORKERS,
              "--access-logfile", "/dev/null", "config.wsgi:application"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
         )
+        _servers[port] = proc.pid
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -286,7 +287,31 @@ def gunicorn(env: dict[str, str], workers: int = GUNICORN_WORKERS,
                 time.sleep(0.2)
             yield port
         finally:
+            _servers.pop(port, None)
             stop(proc)
+
+
+# port → the gunicorn master's pid, while it serves
+_servers: dict[int, int] = {}
+
+
+def server_cpu_seconds(port: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn serving ``port``: its master and
+    its workers, read from /proc (0 where /proc is missing). Sampled before and after a load,
+    the difference divided by the requests is the server's CPU cost of one request."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [_servers[port]]
+    while pending:
+        pid = pending.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+        pending.extend(int(child) for child in children)
+    return total
 
 
 # --- Load --------------------------------------------------------------------------------------------
@@ -471,6 +496,9 @@ def combine(runs: Iterable[dict]) -> dict:
         "p95": max(r.get("p95", float("nan")) for r in runs),
         "p99": max(r["p99"] for r in runs),
         "errors": sum(r["errors"] for r in runs),
+        # The server's CPU per request (ms), when the runs measured it (server_cpu_seconds).
+        "cpu_ms": (1000 * sum(r["cpu_seconds"] for r in runs) / sum(r["requests"] for r in runs)
+                   if all("cpu_seconds" in r for r in runs) else None),
         "rounds": [round(r["rps"], 1) for r in runs],
         "generator": runs[0]["generator"],
     }
