@@ -3,8 +3,8 @@
 The generator (``DemoCatalog``) is plain Python: every random draw comes from a
 ``random.Random`` seeded from the ``seed`` argument and nothing depends on the
 clock, so one seed always yields the same categories, brands, products, prices,
-attributes, stock, images and reviews. ``seed_demo_catalog`` writes it with
-``bulk_create`` in one transaction. Bulk inserts fire no signals, so no search
+attributes, stock, images, reviews and listing ages. ``seed_demo_catalog`` writes it
+with ``bulk_create`` in one transaction, dating each product its age before the seeding. Bulk inserts fire no signals, so no search
 outbox rows are written: the caller reindexes afterwards.
 """
 
@@ -17,9 +17,11 @@ import time
 from bisect import bisect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate
 
+from django.utils import timezone
 from django.utils.text import slugify
 
 MAX_PRODUCTS = 1_000_000
@@ -30,6 +32,8 @@ DEMO_CUSTOMER_PASSWORD = "demo-customer"
 PLACEHOLDER_URL = "/static/img/placeholders/{slug}.svg"
 OUT_OF_STOCK_SHARE = 0.08
 ON_SALE_SHARE = 0.18
+# Products were listed over this many days before the seeding.
+LISTED_WITHIN_DAYS = 730
 CENT = Decimal("0.01")
 
 CHOICE, TEXT, NUMBER, BOOLEAN = "choice", "text", "number", "boolean"
@@ -775,6 +779,8 @@ class ProductRow:
     reviews: list[ReviewRow]
     rating_average: Decimal
     rating_count: int
+    # How long before the seeding the product was listed: "newest" means something on demo data.
+    age_minutes: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -893,8 +899,11 @@ class DemoCatalog:
     def products(self, count: int) -> Iterator[ProductRow]:
         rng = random.Random(f"{self.seed}:products")
         review_rng = random.Random(f"{self.seed}:reviews")
+        age_rng = random.Random(f"{self.seed}:ages")  # its own stream: the products stay as they were
         for index in range(1, count + 1):
-            yield self._product(rng, review_rng, index)
+            row = self._product(rng, review_rng, index)
+            row.age_minutes = age_rng.randint(0, LISTED_WITHIN_DAYS * 24 * 60)
+            yield row
 
     # One product: every draw comes from ``rng`` (or ``review_rng``) in a fixed order.
     def _product(self, rng: random.Random, review_rng: random.Random, index: int) -> ProductRow:
@@ -1168,6 +1177,7 @@ def seed_demo_catalog(
     if not 0 <= reviews_per_product_max <= MAX_REVIEWS_PER_PRODUCT:
         raise ValueError(f"reviews_per_product_max must be between 0 and {MAX_REVIEWS_PER_PRODUCT}")
     started = time.perf_counter()
+    started_at = timezone.now()  # the one clock reading: the listing dates count back from it
     catalog = DemoCatalog(
         seed, reviews_per_product_max, customer_count_for(products, reviews_per_product_max)
     )
@@ -1252,6 +1262,7 @@ def seed_demo_catalog(
                     rating_average=r.rating_average,
                     rating_count=r.rating_count,
                     sales_count=r.sales_count,
+                    created_at=started_at - timedelta(minutes=r.age_minutes),
                 )
                 for r in batch
             ]

@@ -147,7 +147,8 @@ class Product(models.Model):
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, default=Decimal("0"))
     rating_count = models.PositiveIntegerField(default=0)
     sales_count = models.PositiveIntegerField(default=0, help_text="Units sold: the popularity signal.")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set on creation (a default, not auto_now_add, so that the demo seeding can date its products).
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = ProductQuerySet.as_manager()

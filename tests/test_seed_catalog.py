@@ -1,5 +1,6 @@
 """The ``seed_catalog`` command: a reproducible, realistic demo catalog written in one transaction."""
 
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from io import StringIO
 from pathlib import Path
@@ -11,9 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.models import Avg, Count, Q
+from django.utils import timezone
 
 from indexing.models import OutboxEntry
-from store.demo_catalog import DEMO_CUSTOMER_PASSWORD, DemoCatalog
+from store.demo_catalog import DEMO_CUSTOMER_PASSWORD, LISTED_WITHIN_DAYS, DemoCatalog
 from store.models import AttributeDefinition, Brand, Category, Product, ProductImage, Review, Vendor
 
 User = get_user_model()
@@ -122,6 +124,23 @@ def test_the_generator_alone_is_deterministic_and_reviews_do_not_change_products
     assert products(1, 8) == products(1, 8)
     assert products(1, 0) == products(1, 8)
     assert products(2, 8) != products(1, 8)
+
+
+@pytest.mark.django_db
+def test_products_are_listed_over_two_years_so_newest_means_something():
+    before = timezone.now()
+    seed(products=300, seed=7)
+    dates = list(Product.objects.order_by("sku").values_list("created_at", flat=True))
+    assert all(before - timedelta(days=LISTED_WITHIN_DAYS, minutes=1) <= d <= timezone.now() for d in dates)
+    assert max(dates) - min(dates) > timedelta(days=365)
+    assert len(set(dates)) > 290  # hardly two products listed in the same minute
+    newest = list(Product.objects.order_by("-created_at", "-id").values_list("sku", flat=True))
+    assert newest != list(Product.objects.order_by("-id").values_list("sku", flat=True))
+    # The ages come from a stream of their own: the same seed, the same order of listing.
+    ages = [row.age_minutes for row in DemoCatalog(7, 8).products(300)]
+    assert ages == [row.age_minutes for row in DemoCatalog(7, 8).products(300)]
+    by_age = sorted(range(300), key=lambda i: (ages[i], -i))
+    assert [f"{i + 1:07d}" for i in by_age][:20] == [sku[-7:] for sku in newest[:20]]
 
 
 @pytest.mark.django_db
