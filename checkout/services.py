@@ -426,6 +426,7 @@ class PaymentOutcome:
     NEEDS_REVIEW = "needs review"
     FAILED = "failed"
     UNKNOWN_PAYMENT = "unknown payment"
+    REFUNDED = "refunded"
 
 
 def _lock_payment(gateway: str, external_id: str) -> tuple[Order, Payment] | None:
@@ -493,6 +494,48 @@ def record_payment_failed(*, gateway: str, external_id: str, message: str = "") 
         payment.message = message[:1000]
         payment.save(update_fields=["status", "message", "updated_at"])
     return PaymentOutcome.FAILED
+
+
+def record_refund(*, gateway: str, external_id: str, refunded: Decimal, charged: Decimal, currency: str) -> str:
+    """The provider says it gave back ``refunded`` of the ``charged`` amount (a refund made
+    in its dashboard, or the echo of ours). A full refund of a paid or fulfilled order
+    refunds the order; anything else (a partial refund, a payment we never saw succeed)
+    flags it for a human. Idempotent."""
+    with transaction.atomic():
+        locked = _lock_payment(gateway, external_id)
+        if locked is None:
+            logger.warning("%s reported a refund of a payment we do not know: %s", gateway, external_id)
+            return PaymentOutcome.UNKNOWN_PAYMENT
+        order, payment = locked
+        if payment.status == Payment.Status.REFUNDED:
+            return PaymentOutcome.ALREADY_RECORDED  # our own refund_order(), or a repeated report
+        amounts = f"{refunded} of {charged} {currency.upper()}"
+        full = refunded >= charged and currency.upper() == order.currency
+        if not full or payment.status != Payment.Status.SUCCEEDED or not order.can_transition_to(Order.Status.REFUNDED):
+            _flag(order, f"Payment {external_id}: the provider refunded {amounts} "
+                         f"(payment {payment.status}, order {order.status}). Check the order.")
+            return PaymentOutcome.NEEDS_REVIEW
+        payment.status = Payment.Status.REFUNDED
+        payment.save(update_fields=["status", "updated_at"])
+        order.status = Order.Status.REFUNDED
+        order.review_note = "\n".join(filter(None, [order.review_note, f"Refunded at the provider: {amounts}."]))
+        order.save(update_fields=["status", "review_note", "updated_at"])
+    return PaymentOutcome.REFUNDED
+
+
+def record_dispute(*, gateway: str, external_id: str, amount: Decimal, currency: str, reason: str) -> str:
+    """The customer's bank disputes the payment: the order is flagged for a human (evidence is
+    answered in the provider's dashboard)."""
+    with transaction.atomic():
+        locked = _lock_payment(gateway, external_id)
+        if locked is None:
+            logger.warning("%s reported a dispute on a payment we do not know: %s", gateway, external_id)
+            return PaymentOutcome.UNKNOWN_PAYMENT
+        order, _payment = locked
+        _flag(order, f"Payment {external_id}: disputed by the customer's bank ({reason or 'no reason given'}), "
+                     f"{amount} {currency.upper()}. Answer it in the provider's dashboard.")
+        logger.error("payment disputed on order %s (%s)", order.number, reason)
+    return PaymentOutcome.NEEDS_REVIEW
 
 
 def mark_event_processed(gateway: str, event_id: str, event_type: str) -> bool:

@@ -4,8 +4,9 @@ The generator (``DemoCatalog``) is plain Python: every random draw comes from a
 ``random.Random`` seeded from the ``seed`` argument and nothing depends on the
 clock, so one seed always yields the same categories, brands, products, prices,
 attributes, stock, images, reviews and listing ages. ``seed_demo_catalog`` writes it
-with ``bulk_create`` in one transaction, dating each product its age before the seeding. Bulk inserts fire no signals, so no search
-outbox rows are written: the caller reindexes afterwards.
+with ``bulk_create`` in one transaction, dating each product its age before the seeding.
+Bulk inserts fire no signals, so no search outbox rows are written: the caller
+reindexes afterwards.
 """
 
 from __future__ import annotations

@@ -96,6 +96,24 @@ def intent_event(
     )
 
 
+def charge_object(intent_id: str, amount: int, refunded: int, currency: str = "usd") -> dict[str, Any]:
+    """A Charge as a ``charge.refunded`` event carries it (amounts in minor units)."""
+    return {
+        "id": f"ch_{uuid.uuid4().hex[:24]}", "object": "charge", "amount": amount, "amount_captured": amount,
+        "amount_refunded": refunded, "currency": currency, "payment_intent": intent_id,
+        "refunded": refunded >= amount, "status": "succeeded", "paid": True,
+    }
+
+
+def dispute_object(intent_id: str, amount: int, reason: str = "fraudulent", currency: str = "usd") -> dict[str, Any]:
+    """A Dispute as a ``charge.dispute.created`` event carries it."""
+    return {
+        "id": f"dp_{uuid.uuid4().hex[:24]}", "object": "dispute", "amount": amount, "currency": currency,
+        "charge": f"ch_{uuid.uuid4().hex[:24]}", "payment_intent": intent_id, "reason": reason,
+        "status": "needs_response",
+    }
+
+
 # --- Stripe: a fake of the HTTP API --------------------------------------------------------
 
 

@@ -15,7 +15,15 @@ from django.urls import reverse
 from checkout import services
 from checkout.models import Order, Payment, ProcessedWebhookEvent
 from store.models import Product
-from tests.checkout_support import checkout_form, fill_cart, intent_event, make_user, sign_payload
+from tests.checkout_support import (
+    charge_object,
+    checkout_form,
+    dispute_object,
+    fill_cart,
+    intent_event,
+    make_user,
+    sign_payload,
+)
 
 # The shop, settings and fake-Stripe fixtures.
 pytest_plugins = ["tests.checkout_fixtures"]
@@ -357,3 +365,91 @@ def test_a_refund_goes_through_stripe_once(customer, fake_stripe):
     with pytest.raises(services.TransitionError):
         services.refund_order(Order.objects.get())
     assert len(fake_stripe.refunds) == 1
+
+
+# --- After the payment: refunds and disputes made at Stripe ---------------------------------------
+
+
+def paid_order(client, fake_stripe) -> tuple[Order, str, int]:
+    """An order paid through a real (fake-Stripe) PaymentIntent: (order, intent id, amount in cents)."""
+    order, intent_id = order_with_intent(client)
+    intent = fake_stripe.succeed(intent_id)
+    assert json.loads(deliver(client, intent_event(intent)).content)["outcome"] == "paid"
+    return Order.objects.get(pk=order.pk), intent_id, intent["amount"]
+
+
+def outcome(client, obj: dict, event_type: str, event_id: str | None = None) -> str:
+    response = deliver(client, intent_event(obj, event_type, event_id))
+    assert response.status_code == 200, response.content
+    return json.loads(response.content)["outcome"]
+
+
+@pytest.mark.django_db
+def test_a_full_refund_made_in_the_stripe_dashboard_refunds_the_order_once(customer, fake_stripe):
+    order, intent_id, cents = paid_order(customer, fake_stripe)
+    charge = charge_object(intent_id, cents, refunded=cents)
+    assert outcome(customer, charge, "charge.refunded", "evt_refund") == "refunded"
+    assert outcome(customer, charge, "charge.refunded", "evt_refund") == "duplicate"
+    order.refresh_from_db()
+    assert order.status == Status.REFUNDED and not order.needs_review
+    assert f"Refunded at the provider: {order.total} of {order.total} USD." in order.review_note
+    assert Payment.objects.get().status == "refunded"
+    assert fake_stripe.refunds == {}  # Stripe made it: we asked for nothing
+
+
+@pytest.mark.django_db
+def test_a_partial_refund_flags_the_order_and_keeps_it_paid(customer, fake_stripe):
+    order, intent_id, cents = paid_order(customer, fake_stripe)
+    assert outcome(customer, charge_object(intent_id, cents, refunded=500), "charge.refunded") == "needs review"
+    order.refresh_from_db()
+    assert order.status == Status.PAID and order.needs_review
+    assert f"refunded 5.00 of {order.total} USD" in order.review_note
+    assert Payment.objects.get().status == "succeeded"
+
+
+@pytest.mark.django_db
+def test_the_echo_of_our_own_refund_changes_nothing_more(customer, fake_stripe):
+    order, intent_id, cents = paid_order(customer, fake_stripe)
+    services.refund_order(order)
+    assert outcome(customer, charge_object(intent_id, cents, refunded=cents), "charge.refunded") == "already recorded"
+    order.refresh_from_db()
+    assert order.status == Status.REFUNDED and not order.needs_review and order.review_note == ""
+    assert len(fake_stripe.refunds) == 1
+
+
+@pytest.mark.django_db
+def test_a_refund_of_an_unpaid_order_is_flagged_not_applied(customer, fake_stripe):
+    order, intent_id = order_with_intent(customer)
+    assert outcome(customer, charge_object(intent_id, 1000, refunded=1000), "charge.refunded") == "needs review"
+    order.refresh_from_db()
+    assert order.status == Status.PENDING_PAYMENT and order.needs_review
+
+
+@pytest.mark.django_db
+def test_a_dispute_flags_the_order_once(customer, fake_stripe):
+    order, intent_id, cents = paid_order(customer, fake_stripe)
+    dispute = dispute_object(intent_id, cents, reason="product_not_received")
+    assert outcome(customer, dispute, "charge.dispute.created", "evt_dispute") == "needs review"
+    assert outcome(customer, dispute, "charge.dispute.created", "evt_dispute") == "duplicate"
+    order.refresh_from_db()
+    assert order.status == Status.PAID and order.needs_review
+    assert order.review_note.count("disputed by the customer's bank (product_not_received)") == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("event_type", "obj"), [
+    ("charge.refunded", {"object": "charge", "amount": 100, "currency": "usd"}),  # no PaymentIntent
+    ("charge.refunded", {"object": "charge", "payment_intent": "pi_x", "amount": "100", "amount_refunded": 100,
+                         "currency": "usd"}),
+    ("charge.dispute.created", {"object": "dispute", "payment_intent": "pi_x", "currency": "usd"}),
+])
+def test_malformed_refund_and_dispute_events_are_refused(customer, fake_stripe, event_type, obj):
+    response = deliver(customer, intent_event(obj, event_type))
+    assert response.status_code == 400
+    assert not ProcessedWebhookEvent.objects.exists()  # Stripe retries; nothing was recorded
+
+
+@pytest.mark.django_db
+def test_refunds_and_disputes_of_unknown_payments_are_acknowledged(customer, fake_stripe):
+    assert outcome(customer, charge_object("pi_unknown", 100, 100), "charge.refunded") == "unknown payment"
+    assert outcome(customer, dispute_object("pi_unknown", 100), "charge.dispute.created") == "unknown payment"

@@ -1,6 +1,8 @@
 """Stripe through its official SDK: one PaymentIntent per order, paid in the browser with
 Stripe Elements (card data goes from the browser to Stripe, never to us), confirmed by a
-signed webhook. ``STRIPE_API_BASE`` points the SDK elsewhere (tests use a local fake)."""
+signed webhook. The webhook also follows what happens in Stripe's dashboard afterwards: a
+full refund refunds the order, a partial refund or a dispute flags it for a human.
+``STRIPE_API_BASE`` points the SDK elsewhere (tests use a local fake)."""
 
 from __future__ import annotations
 
@@ -154,17 +156,48 @@ class StripeGateway(PaymentGateway):
             raise WebhookError(str(exc)) from exc
         data = event.to_dict()
         event_id, event_type = data.get("id"), data.get("type")
-        intent = (data.get("data") or {}).get("object")
-        if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(intent, dict):
+        subject = (data.get("data") or {}).get("object")
+        if not isinstance(event_id, str) or not isinstance(event_type, str) or not isinstance(subject, dict):
             raise WebhookError("event without id, type or object")
+        handler = self._event_handlers.get(event_type)
         with transaction.atomic():
             # Recorded in the same transaction as its effects: a failure rolls both back,
             # and Stripe's retry is then handled afresh.
             if not services.mark_event_processed(self.name, event_id, event_type):
                 return "duplicate"
-            if event_type in ("payment_intent.succeeded", "payment_intent.payment_failed"):
-                if not isinstance(intent.get("id"), str):
-                    raise WebhookError("PaymentIntent without an id")
-                outcome = self._record_intent_data(intent)
-                return outcome or "ignored"
-        return "ignored"
+            return (handler(self, subject) if handler else None) or "ignored"
+
+    # The events to subscribe the endpoint to (Stripe dashboard → Webhooks).
+    def _on_intent(self, intent: dict[str, Any]) -> str | None:
+        if not isinstance(intent.get("id"), str):
+            raise WebhookError("PaymentIntent without an id")
+        return self._record_intent_data(intent)
+
+    def _on_charge_refunded(self, charge: dict[str, Any]) -> str:
+        """A refund, made in the dashboard or by refund_order(): the Charge's totals so far."""
+        intent_id, currency = charge.get("payment_intent"), str(charge.get("currency") or "")
+        charged, refunded = charge.get("amount"), charge.get("amount_refunded")
+        if not isinstance(intent_id, str) or not currency or not isinstance(charged, int) \
+                or not isinstance(refunded, int):
+            raise WebhookError("refunded Charge without a PaymentIntent, amounts or currency")
+        return services.record_refund(
+            gateway=self.name, external_id=intent_id, currency=currency,
+            refunded=from_minor_units(refunded, currency), charged=from_minor_units(charged, currency),
+        )
+
+    def _on_dispute_created(self, dispute: dict[str, Any]) -> str:
+        intent_id, currency, amount = dispute.get("payment_intent"), str(dispute.get("currency") or ""), \
+            dispute.get("amount")
+        if not isinstance(intent_id, str) or not currency or not isinstance(amount, int):
+            raise WebhookError("Dispute without a PaymentIntent, amount or currency")
+        return services.record_dispute(
+            gateway=self.name, external_id=intent_id, currency=currency,
+            amount=from_minor_units(amount, currency), reason=str(dispute.get("reason") or "")[:100],
+        )
+
+    _event_handlers = {
+        "payment_intent.succeeded": _on_intent,
+        "payment_intent.payment_failed": _on_intent,
+        "charge.refunded": _on_charge_refunded,
+        "charge.dispute.created": _on_dispute_created,
+    }
