@@ -278,9 +278,10 @@ class FacetSettingAdmin(admin.ModelAdmin):
     autocomplete_fields = ("category",)
     fieldsets = ((None, {
         "fields": ("category", "attribute", "label", "position", "visible"),
-        "description": "Which attribute facets a category shows, in what order and under what title. A "
-                       "category uses its own settings, or else those of its nearest parent that has some; "
-                       "attributes without a setting follow in their usual order. Applies within seconds.",
+        "description": "Which facets a category shows (its attributes', and the built-in category, brand, "
+                       "price, rating and availability facets), in what order and under what title. A category "
+                       "uses its own settings, or else those of its nearest parent that has some; facets "
+                       "without a position keep their usual order, after those with one. Applies within seconds.",
     }),)
 
 

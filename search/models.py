@@ -393,22 +393,35 @@ def category_family_paths(category: Category) -> tuple[list[str], str]:
     return ["/".join(parts[:i]) for i in range(1, len(parts) + 1)], category.slug_path + "/"
 
 
+# The facets of every listing: a FacetSetting curates them by these names, like attributes.
+BUILT_IN_FACETS = ("category", "brand", "price", "rating", "availability")
+
+
+def facet_name(setting_key: str) -> str:
+    """The facet a FacetSetting's ``attribute`` names: a built-in facet or an attribute's."""
+    return setting_key if setting_key in BUILT_IN_FACETS else f"attr_{setting_key}"
+
+
 class FacetSetting(RulesVersioned):
-    """How one attribute facet shows in a category and below (until a subcategory has
-    settings of its own: the nearest category with settings decides)."""
+    """How one facet (an attribute's, or a built-in one: brand, price…) shows in a category
+    and below (until a subcategory has settings of its own: the nearest category with
+    settings decides)."""
 
     category = models.ForeignKey(
         Category, on_delete=models.CASCADE, related_name="facet_settings",
         help_text="Applies here and in the subcategories that have no settings of their own.",
     )
     attribute = models.SlugField(
-        "attribute code", max_length=40,
-        help_text="The code of an attribute of this category, a parent or a subcategory (e.g. “color”).",
+        "facet", max_length=40,
+        help_text=("The code of an attribute of this category, a parent or a subcategory (e.g. “color”), "
+                   "or a built-in facet: " + ", ".join(BUILT_IN_FACETS) + "."),
     )
     label = models.CharField(max_length=FACET_LABEL_MAX, blank=True,
-                             help_text="Shown as the facet title; empty: the attribute's own label.")
+                             help_text="Shown as the facet title (e.g. “Publisher” for Brand); empty: its usual title.")
     position = models.PositiveSmallIntegerField(
-        default=0, help_text="Smaller first; attributes without a setting follow in their usual order.")
+        null=True, blank=True,
+        help_text=("Smaller first: facets with a position come before the others, which keep their usual order "
+                   "(category, brand, price, rating, availability, then the attributes). Empty: its usual place."))
     visible = models.BooleanField(default=True, help_text="Untick to hide this facet in the category.")
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -426,7 +439,7 @@ class FacetSetting(RulesVersioned):
             if problem:
                 raise ValidationError({"label": problem})
             self.label = " ".join(self.label.split())
-        if self.category_id and self.attribute:
+        if self.category_id and self.attribute and self.attribute not in BUILT_IN_FACETS:
             paths, below = category_family_paths(self.category)
             defined = AttributeDefinition.objects.filter(
                 models.Q(category__slug_path__in=paths) | models.Q(category__slug_path__startswith=below),
@@ -435,7 +448,8 @@ class FacetSetting(RulesVersioned):
             if not defined.exists():
                 raise ValidationError({"attribute": (
                     f"No attribute “{self.attribute}” is defined for {self.category}, its parents or its "
-                    "subcategories: check the code under Store › Attribute definitions."
+                    "subcategories, and it is not a built-in facet (" + ", ".join(BUILT_IN_FACETS) + "): "
+                    "check the code under Store › Attribute definitions."
                 )})
 
 

@@ -12,7 +12,8 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from search.facets import build_facets
-from search.request import SearchHit, SearchRequest, SearchResult
+from search.models import facet_name
+from search.request import Facet, SearchHit, SearchRequest, SearchResult
 from search.rules import facet_curation
 from search.text import highlight
 from store.models import AttributeDefinition, Brand, Category
@@ -74,35 +75,44 @@ def _attribute_definitions(paths: tuple[str, ...]) -> dict[str, str]:
 
 
 def attribute_labels(category_path: str | None) -> dict[str, str]:
-    """The attribute facets of a category, in display order (code → title): its own and
-    its ancestors' definitions, curated by the FacetSettings of the category or of its
-    nearest ancestor having some (order, title, hidden), read at query time."""
+    """The attribute facets of a category (code → title), in definition order: its own and
+    its ancestors' definitions."""
     if not category_path:
         return {}
     parts = category_path.split("/")
     paths = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-    labels = dict(_process_memo(("attributes", *paths), lambda: _attribute_definitions(tuple(paths))))
+    return _process_memo(("attributes", *paths), lambda: _attribute_definitions(tuple(paths)))
+
+
+def curate(facets: list[Facet], category_path: str | None) -> list[Facet]:
+    """The facets as the merchandisers set them for this category (or its nearest ancestor
+    having settings), read at query time: hidden ones dropped, titles replaced, and those
+    given a position first, smaller first; the others keep their usual order."""
     curation = facet_curation(category_path)
     if not curation:
-        return labels
-    settings = {c.attribute: c for c in curation}
-    usual_order = {code: i for i, code in enumerate(labels)}
+        return facets
+    settings = {facet_name(c.attribute): c for c in curation}
 
-    def display_order(code: str) -> tuple:
-        setting = settings.get(code)
-        return (0, setting.position, usual_order[code]) if setting else (1, 0, usual_order[code])
+    def display_order(indexed: tuple[int, Facet]) -> tuple:
+        usual, facet = indexed
+        setting = settings.get(facet.name)
+        position = setting.position if setting else None
+        return (0, position, usual) if position is not None else (1, 0, usual)
 
-    curated = {}
-    for code in sorted(labels, key=display_order):
-        setting = settings.get(code)
+    curated = []
+    for _, facet in sorted(enumerate(facets), key=display_order):
+        setting = settings.get(facet.name)
         if setting and not setting.visible:
             continue
-        curated[code] = (setting.label if setting and setting.label else labels[code])
+        if setting and setting.label:
+            facet.label = setting.label
+        curated.append(facet)
     return curated
 
 
 def assemble_result(req: SearchRequest, total: int, hits: list[SearchHit], raw_facets: dict) -> SearchResult:
     facets = build_facets(req, raw_facets, _labels(), attribute_labels(req.category)) if req.with_facets else []
+    facets = curate(facets, req.category) if facets and not req.autocomplete else facets
     return SearchResult(request=req, total=total, hits=hits, facets=facets)
 
 

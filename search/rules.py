@@ -69,9 +69,9 @@ class CompiledRules:
 
 @dataclass(frozen=True)
 class FacetCuration:
-    attribute: str
+    attribute: str  # an attribute code or a built-in facet's name (search.models.BUILT_IN_FACETS)
     label: str
-    position: int
+    position: int | None  # None: the facet's usual place
     visible: bool
 
 

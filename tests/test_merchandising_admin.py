@@ -336,6 +336,39 @@ def test_facet_settings_order_rename_and_hide_attribute_facets(catalog):
     assert attribute_facets("electronics") == [("attr_color", "Color")]  # another tree: untouched
 
 
+def test_facet_settings_curate_the_built_in_facets_too(catalog, client):
+    def facets(category):
+        return [(f.name, f.label) for f in search_products(SearchRequest(category=category)).facets]
+
+    usual = facets("clothing/tops")
+    assert [name for name, _ in usual] == ["category", "brand", "price", "rating", "availability",
+                                           "attr_color", "attr_size"]
+    before = client.get(reverse("search"), {"category": "clothing/tops"}).content.decode()
+    assert ">Brand<" in before and ">Rating<" in before and ">Label<" not in before
+    clothing = catalog.categories["clothing"]
+    FacetSetting.objects.create(category=clothing, attribute="brand", label="Label")  # renamed, usual place
+    FacetSetting.objects.create(category=clothing, attribute="rating", visible=False)
+    FacetSetting.objects.create(category=clothing, attribute="size", position=0)
+    FacetSetting.objects.create(category=clothing, attribute="price", position=1)
+    forget_cached_rules()
+    assert facets("clothing/tops") == [
+        ("attr_size", "Size"), ("price", "Price"), ("category", "Category"), ("brand", "Label"),
+        ("availability", "Availability"), ("attr_color", "Color"),
+    ]
+    assert ("rating", "Rating") in facets("electronics")  # another tree: untouched
+
+    # The JSON API and the page show the same.
+    data = client.get("/api/search", {"category": "clothing/tops"}).json()
+    assert list(data["facets"]) == ["attr_size", "price", "category", "brand", "availability", "attr_color"]
+    assert data["facet_info"]["brand"]["label"] == "Label"
+    page = client.get(reverse("search"), {"category": "clothing/tops"}).content.decode()
+    assert ">Label<" in page and ">Rating<" not in page
+    # A hidden facet's filter still applies, and its chip still offers to remove it.
+    rated = client.get("/api/search", {"category": "clothing/tops", "rating": "4"}).json()
+    assert "rating" not in rated["facets"] and rated["total"] == search_products(
+        SearchRequest(category="clothing/tops", rating_min=4)).total < data["total"]
+
+
 def test_a_facet_setting_for_an_unknown_attribute_is_refused():
     catalog = build_catalog()
     with pytest.raises(ValidationError) as caught:
@@ -345,6 +378,8 @@ def test_a_facet_setting_for_an_unknown_attribute_is_refused():
         FacetSetting(category=catalog.categories["clothing"], attribute="size",
                      label="<i>Size</i>").full_clean()
     FacetSetting(category=catalog.categories["clothing/tops"], attribute="size").full_clean()  # inherited
+    for built_in in ("category", "brand", "price", "rating", "availability"):
+        FacetSetting(category=catalog.categories["electronics"], attribute=built_in).full_clean()
 
 
 def price_facet(category: str) -> list[tuple[str, int]]:
