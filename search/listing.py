@@ -25,7 +25,8 @@ from search.analytics import click_url_maker, record_search
 from search.backends import SearchUnavailable
 from search.request import SORTS, Facet, InvalidSearchRequest, SearchRequest, SearchResult
 from search.services import search_products
-from store.templatetags.storefront import money, page_window
+from store.pagination import Pagination, paginate
+from store.templatetags.storefront import money
 
 logger = logging.getLogger(__name__)
 
@@ -186,13 +187,6 @@ class Chip:
 
 
 @dataclass
-class PageLink:
-    number: int | None  # None marks a gap
-    href: str = ""
-    current: bool = False
-
-
-@dataclass
 class Listing:
     base_url: str
     params: Params
@@ -202,9 +196,7 @@ class Listing:
     status: int = 200
     groups: list[FacetGroup] = field(default_factory=list)
     chips: list[Chip] = field(default_factory=list)
-    pages: list[PageLink] = field(default_factory=list)
-    previous_href: str = ""
-    next_href: str = ""
+    pagination: Pagination | None = None
     suggestion_href: str = ""
     # Category pages: the category is the page, so it is neither a chip nor a hidden input.
     fixed_category: bool = False
@@ -349,16 +341,7 @@ def _decorate(listing: Listing, category_url: Callable[[str], str] | None) -> No
             removed = href(without(params, f"attr_{code}", value))
             chips.append(Chip(f"attr_{code}", value, f"{label}: {value}", removed))
 
-    num_pages = result.num_pages
-    if num_pages > 1:
-        listing.pages = [
-            PageLink(n, href(with_page(params, n)), n == req.page) if n is not None else PageLink(None)
-            for n in page_window(req.page, num_pages)
-        ]
-        if req.page > 1:
-            listing.previous_href = href(with_page(params, req.page - 1))
-        if req.page < num_pages:
-            listing.next_href = href(with_page(params, req.page + 1))
+    listing.pagination = paginate(req.page, result.num_pages, lambda n: href(with_page(params, n)))
     if result.suggestion:
         listing.suggestion_href = href(with_text(params, result.suggestion))
 

@@ -205,8 +205,11 @@ def test_reviews_are_paginated_newest_first(client, catalog):
     assert "Title number 00" not in first
     assert "?page=2" in first
 
-    second = client.get(product_url(catalog.product), {"page": 2}).content.decode()
+    second = client.get(product_url(catalog.product), {"page": 2, "ref": "mail"}).content.decode()
     assert "Title number 00" in second and "Title number 11" not in second
+    # The links keep the other parameters and mark the current page.
+    assert 'href="?page=1&amp;ref=mail"' in second and 'rel="prev"' in second
+    assert 'href="?page=2&amp;ref=mail" aria-current="page"' in second
 
 
 def test_product_page_escapes_user_content(client, catalog):

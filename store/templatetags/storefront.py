@@ -5,6 +5,8 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.templatetags.static import static
 
+from store.pagination import Pagination, paginate
+
 register = template.Library()
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
@@ -53,19 +55,16 @@ def star_percent(rating: Decimal | float | None) -> str:
     return f"{max(0.0, min(value, 5.0)) * 20:.0f}"
 
 
-@register.simple_tag
-def page_window(page: int, num_pages: int, around: int = 2) -> list[int | None]:
-    """Page numbers to link around the current one; ``None`` marks a gap.
+@register.simple_tag(takes_context=True)
+def pagination(context, page: int, num_pages: int) -> Pagination | None:
+    """The links of a paginated list on this page: each keeps the other GET parameters.
 
-    ``page_window(7, 20)`` → ``[1, None, 5, 6, 7, 8, 9, None, 20]``."""
-    pages = sorted({1, num_pages, *range(max(1, page - around), min(num_pages, page + around) + 1)})
-    window: list[int | None] = []
-    previous = 0
-    for number in pages:
-        if number - previous == 2:
-            window.append(number - 1)
-        elif number - previous > 2:
-            window.append(None)
-        window.append(number)
-        previous = number
-    return window
+    ``{% pagination page num_pages as pages %}{% include "store/_pagination.html" with pagination=pages %}``"""
+    query = context["request"].GET
+
+    def href(number: int) -> str:
+        params = query.copy()
+        params["page"] = str(number)
+        return f"?{params.urlencode()}"
+
+    return paginate(page, num_pages, href)
