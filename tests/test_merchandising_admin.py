@@ -367,6 +367,8 @@ def test_facet_settings_curate_the_built_in_facets_too(catalog, client):
     rated = client.get("/api/search", {"category": "clothing/tops", "rating": "4"}).json()
     assert "rating" not in rated["facets"] and rated["total"] == search_products(
         SearchRequest(category="clothing/tops", rating_min=4)).total < data["total"]
+    rated_page = client.get(reverse("search"), {"category": "clothing/tops", "rating": "4"}).content.decode()
+    assert ">Rating<" not in rated_page and "4★ &amp; up" in rated_page  # the chip that removes the filter
 
 
 def test_a_facet_setting_for_an_unknown_attribute_is_refused():
