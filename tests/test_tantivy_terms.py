@@ -1,10 +1,15 @@
-"""The tantivy compiler expands typo-tolerant words and SKU prefixes into the index's own
-terms (search/backends/tantivy_terms.py): the same matches as tantivy's own fuzzy and
-prefix queries, kept in step with every commit."""
+"""The tantivy engine's shortcuts give what the long way gives: typo-tolerant words and SKU
+prefixes expanded into the index's own terms (search/backends/tantivy_terms.py) match what
+tantivy's own fuzzy and prefix queries match, kept in step with every commit; facet
+aggregations hosted in another group's run (search/backends/tantivy_facets.py) count what
+their own run counts."""
+
+from decimal import Decimal
 
 import pytest
 import tantivy
 
+from search.backends import tantivy_backend as tantivy_backend_module
 from search.backends import tantivy_terms
 from search.backends.tantivy_compiler import any_term
 from search.request import SearchRequest
@@ -63,3 +68,27 @@ def test_a_sku_prefix_shared_by_many_skus_is_still_found(indexed, tantivy_backen
     _, terms = tantivy_backend._open_index()
     assert terms.sku_prefix("snx-ph") is None
     assert terms.sku_prefix("no-such-sku") == ()
+
+
+@pytest.mark.parametrize("request_", [
+    SearchRequest(category="clothing", brands=("acme", "zephyr")),
+    SearchRequest(category="clothing", brands=("acme",), in_stock=True, rating_min=3),
+    SearchRequest(category="clothing/tops", brands=("acme", "nordic"), price_max=Decimal("90")),
+    SearchRequest(text="shirt", category="clothing/tops", attributes=(("color", ("Black",)),)),
+    SearchRequest(text="shirt", category="clothing/tops", attributes=(("color", ("Black", "White")),),
+                  brands=("acme", "zephyr")),
+    SearchRequest(category="clothing/tops/t-shirts", in_stock=True),
+])
+def test_every_filter_facets_hosted_in_a_group_run_count_as_their_own_run(indexed, tantivy_backend, monkeypatch,
+                                                                         request_):
+    def facets():
+        result = tantivy_backend.search(request_)
+        return result.total, [(f.name, [(v.value, v.count, v.selected) for v in f.values]) for f in result.facets]
+
+    hosts = []
+    host_for = tantivy_backend_module.host_for
+    monkeypatch.setattr(tantivy_backend_module, "host_for", lambda *args: hosts.append(host_for(*args)) or hosts[-1])
+    hosted = facets()
+    assert hosts and hosts[-1] is not None  # the every-filter run did ride in another
+    monkeypatch.setattr(tantivy_backend_module, "host_for", lambda *args: None)
+    assert facets() == hosted
