@@ -517,9 +517,7 @@ def record_refund(*, gateway: str, external_id: str, refunded: Decimal, charged:
             return PaymentOutcome.NEEDS_REVIEW
         payment.status = Payment.Status.REFUNDED
         payment.save(update_fields=["status", "updated_at"])
-        order.status = Order.Status.REFUNDED
-        order.review_note = "\n".join(filter(None, [order.review_note, f"Refunded at the provider: {amounts}."]))
-        order.save(update_fields=["status", "review_note", "updated_at"])
+        transition(order, Order.Status.REFUNDED, note=f"Refunded at the provider: {amounts}.")
     return PaymentOutcome.REFUNDED
 
 
