@@ -60,15 +60,8 @@ def word_clause(schema: tantivy.Schema, word: str, weights: dict[str, float], te
                 matches = Q.disjunction_max_query([Q.const_score_query(Q.term_query(schema, f, t), 1.0) for t in near])
                 scored.append((Occur.Should, Q.boost_query(matches, w)))
                 matching.update((f, t) for t in near)
-    return TextQuery(Q.boolean_query(scored), _union(schema, sorted(matching)))
-
-
-def _union(schema: tantivy.Schema, field_terms: list[tuple[str, str]]) -> tantivy.Query:
-    if not field_terms:
-        return Q.empty_query()
-    if len(field_terms) == 1:
-        return Q.term_query(schema, *field_terms[0])
-    return Q.boolean_query([(Occur.Should, Q.term_query(schema, f, t)) for f, t in field_terms])
+    union = [Q.term_query(schema, f, t) for f, t in sorted(matching)]
+    return TextQuery(Q.boolean_query(scored), _any(union) if union else Q.empty_query())
 
 
 def _both(combine, parts: list[TextQuery]) -> TextQuery:
@@ -105,9 +98,7 @@ def any_term(schema: tantivy.Schema, field: str, values) -> tantivy.Query:
     """Documents holding any of the values. A union of term queries: tantivy's
     term_set_query fills a bitset of the whole segment on every run, six times slower
     for the few values a filter or a word's spellings have (measured at 50,000 products)."""
-    if len(values) == 1:
-        return Q.term_query(schema, field, values[0])
-    return Q.boolean_query([(Occur.Should, Q.term_query(schema, field, v)) for v in values])
+    return _any([Q.term_query(schema, field, v) for v in values])
 
 
 def apply_boosts(schema: tantivy.Schema, query: tantivy.Query, boosts) -> tantivy.Query:
