@@ -194,7 +194,7 @@ def build_facets(req: SearchRequest, raw: dict, category_labels: dict[str, str],
     facets: list[Facet] = []
 
     # Category: the selected path's ancestors, then its children (or the top level).
-    counts = {b["key"]: b["doc_count"] for b in _buckets(raw.get("category"))}
+    counts = {b["key"]: b["doc_count"] for b in agg_buckets(raw.get("category"))}
     selected = req.category or ""
     depth = selected.count("/") + 1 if selected else 0
     values = []
@@ -216,7 +216,7 @@ def build_facets(req: SearchRequest, raw: dict, category_labels: dict[str, str],
 
     brands = set(req.brands)
     brand_values = [FacetValue(b["key"], category_labels.get("brand:" + b["key"], b["key"]), b["doc_count"],
-                               b["key"] in brands) for b in _buckets(raw.get("brand"))]
+                               b["key"] in brands) for b in agg_buckets(raw.get("brand"))]
     # A selected brand stays visible (count 0) so it can be unticked.
     for slug in brands - {v.value for v in brand_values}:
         brand_values.append(FacetValue(slug, category_labels.get("brand:" + slug, slug), 0, True))
@@ -225,7 +225,7 @@ def build_facets(req: SearchRequest, raw: dict, category_labels: dict[str, str],
 
     price_values = []
     keyed = {r["key"] for r in (raw.get("_price_keys") or [])}
-    for b in _buckets(raw.get("price_ranges")):
+    for b in agg_buckets(raw.get("price_ranges")):
         if b["doc_count"] and (not keyed or b["key"] in keyed):
             price_values.append(FacetValue(b["key"], _price_label(b["key"]), b["doc_count"]))
     stats = raw.get("price") or {}
@@ -234,14 +234,15 @@ def build_facets(req: SearchRequest, raw: dict, category_labels: dict[str, str],
     facets.append(facet)
 
     # Only our keyed bands: tantivy also reports the uncovered range ("*-1").
-    bands = {int(b["key"]): b["doc_count"] for b in _buckets(raw.get("rating")) if str(b["key"]).isdigit()}
+    bands = {int(b["key"]): b["doc_count"] for b in agg_buckets(raw.get("rating")) if str(b["key"]).isdigit()}
     rating_counts = {str(n): sum(c for band, c in bands.items() if band >= n) for n in RATING_STEPS}
     facets.append(Facet("rating", "Rating", [
         FacetValue(str(n), f"{n}★ & up", rating_counts.get(str(n), 0), req.rating_min == n)
         for n in RATING_STEPS if rating_counts.get(str(n), 0) or req.rating_min == n
     ]))
 
-    stock = {str(b.get("key_as_string", b["key"])).lower(): b["doc_count"] for b in _buckets(raw.get("availability"))}
+    stock = {str(b.get("key_as_string", b["key"])).lower(): b["doc_count"]
+             for b in agg_buckets(raw.get("availability"))}
     in_stock = stock.get("true", 0) + stock.get("1", 0)
     facets.append(Facet("availability", "Availability", [FacetValue("1", "In stock", in_stock, req.in_stock)]))
 
@@ -251,7 +252,7 @@ def build_facets(req: SearchRequest, raw: dict, category_labels: dict[str, str],
         if not key.startswith("attrs"):
             continue
         only = key.split("__", 1)[1] if "__" in key else None
-        for b in _buckets(buckets):
+        for b in agg_buckets(buckets):
             code, _, value = b["key"].partition("=")
             if only is not None and code != only:
                 continue
@@ -272,7 +273,8 @@ def build_facets(req: SearchRequest, raw: dict, category_labels: dict[str, str],
     return facets
 
 
-def _buckets(agg) -> list[dict]:
+def agg_buckets(agg) -> list[dict]:
+    """An aggregation's buckets as a list (keyed buckets come as a dict), [] when absent."""
     if not agg:
         return []
     buckets = agg.get("buckets", [])

@@ -17,7 +17,7 @@ add up) only in a single bucket.
 
 from __future__ import annotations
 
-from search.facets import Filter
+from search.facets import Filter, agg_buckets
 
 HOSTED = "every_filter"  # the nested aggregation's name, never a facet's
 # Fields whose documents hold one value (per level): any number of included terms may host.
@@ -51,7 +51,7 @@ def unhost(raw: dict) -> dict:
     """The hosted aggregations' results, added up over the included terms' buckets."""
     found = raw.pop(HOSTED, None)
     merged: dict = {}
-    for bucket in (found or {}).get("buckets", []):
+    for bucket in agg_buckets(found):
         for name, result in bucket.items():
             if isinstance(result, dict):
                 merged[name] = _add(merged[name], result) if name in merged else result
@@ -62,7 +62,7 @@ def _add(a: dict, b: dict) -> dict:
     if "buckets" in a:  # terms or range: counts by key, in first-seen order
         counts: dict = {}
         order = []
-        for bucket in [*_listed(a["buckets"]), *_listed(b["buckets"])]:
+        for bucket in [*agg_buckets(a), *agg_buckets(b)]:
             key = bucket["key"]
             if key not in counts:
                 order.append(bucket)
@@ -78,6 +78,3 @@ def _add(a: dict, b: dict) -> dict:
                 "max": max(highs) if highs else None, "avg": total / count if count else None}
     raise ValueError(f"cannot add aggregation results {sorted(a)}")
 
-
-def _listed(buckets) -> list[dict]:
-    return [{"key": key, **bucket} for key, bucket in buckets.items()] if isinstance(buckets, dict) else buckets
