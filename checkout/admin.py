@@ -1,4 +1,4 @@
-"""Orders in the back office. Status changes go through services (the state machine,
+"""Orders in the back office. Status changes go through checkout.orders (the state machine,
 restocking, refunds at the gateway); nothing here edits money or lines by hand.
 Vendors see only the order lines of their own products, never whole orders."""
 
@@ -10,9 +10,9 @@ from django.http import HttpRequest
 
 from store.admin import own_vendor_ids, sees_all_products
 
-from . import services
 from .gateways import PaymentError
 from .models import Order, OrderLine, Payment
+from .orders import TransitionError, cancel_order, refund_order, transition
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -113,7 +113,7 @@ class OrderAdmin(admin.ModelAdmin):
         for order in queryset:
             try:
                 change(order)
-            except (services.TransitionError, PaymentError) as exc:
+            except (TransitionError, PaymentError) as exc:
                 self.message_user(request, str(exc), messages.ERROR)
             else:
                 ok += 1
@@ -122,15 +122,15 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected orders fulfilled", permissions=["change"])
     def mark_fulfilled(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._each(request, queryset, lambda o: services.transition(o, Order.Status.FULFILLED), "fulfilled")
+        self._each(request, queryset, lambda o: transition(o, Order.Status.FULFILLED), "fulfilled")
 
     @admin.action(description="Cancel selected unpaid orders (returns stock)", permissions=["change"])
     def cancel_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._each(request, queryset, services.cancel_order, "cancelled")
+        self._each(request, queryset, cancel_order, "cancelled")
 
     @admin.action(description="Refund selected orders through the payment gateway", permissions=["change"])
     def refund_orders(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
-        self._each(request, queryset, services.refund_order, "refunded")
+        self._each(request, queryset, refund_order, "refunded")
 
     @admin.action(description="Clear the review flag of selected orders", permissions=["change"])
     def clear_review_flag(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

@@ -2,7 +2,7 @@ from functools import cache
 
 from django.http import HttpRequest
 
-from .services import cart_item_count
+from .cart import cart_item_count
 
 
 def cart(request: HttpRequest) -> dict:

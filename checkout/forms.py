@@ -1,5 +1,5 @@
-"""Shopper-facing forms of the cart and checkout. Stock rules live in services; the
-views turn a service's CartError into an error on the quantity field."""
+"""Shopper-facing forms of the cart and checkout. Stock rules live in checkout.cart; the
+views turn its CartError into an error on the quantity field."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import uuid
 from django import forms
 from django.conf import settings
 
-from .services import MAX_LINE_QUANTITY
+from .cart import MAX_LINE_QUANTITY
 
 QUANTITY_ERRORS = {
     "required": "Enter a quantity.",

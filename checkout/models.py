@@ -1,5 +1,5 @@
-"""Carts, orders and payments. Business rules live in checkout/services.py; these
-models hold the data and the invariants the database can enforce."""
+"""Carts, orders and payments. Business rules live in checkout/cart.py, pricing.py, orders.py
+and payments.py; these models hold the data and the invariants the database can enforce."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class Order(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
 
-    # The whole state machine: anything not listed here is refused by services.transition.
+    # The whole state machine: anything not listed here is refused by orders.transition.
     ALLOWED_TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         Status.PENDING_PAYMENT: frozenset({Status.PAID, Status.CANCELLED}),
         Status.PAID: frozenset({Status.FULFILLED, Status.REFUNDED}),
@@ -97,7 +97,7 @@ class Order(models.Model):
 
     class Meta:
         # No "total = subtotal + shipping + tax" CHECK: SQLite (the embedded run) stores
-        # decimals as floating point, where that sum is not exact. services.compute_totals
+        # decimals as floating point, where that sum is not exact. pricing.compute_totals
         # is the one place the figures are made, each quantized to cents.
         ordering = ("-created_at", "-id")
 

@@ -11,8 +11,9 @@ from django.db.models import Prefetch, QuerySet
 
 from store.models import Product, ProductImage
 
+from .cart import is_purchasable, stock_message
 from .models import Cart, CartItem, Order
-from .services import is_purchasable, money, stock_message
+from .pricing import money
 
 
 @dataclass

@@ -2,7 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from .services import merge_session_cart
+from .cart import merge_session_cart
 
 
 @receiver(user_logged_in, dispatch_uid="checkout.merge_cart_at_login")

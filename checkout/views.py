@@ -1,5 +1,6 @@
-"""Cart, checkout, orders and payment pages. Thin: plain forms, POST for every change,
-the writes in services. Everything works without JavaScript except Stripe's card field."""
+"""Cart, checkout, orders and payment pages. Thin: plain forms, POST for every change, the
+writes in checkout.cart, orders and payments. Everything works without JavaScript except
+Stripe's card field."""
 
 from __future__ import annotations
 
@@ -16,11 +17,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from store.models import Product
 
-from . import services
+from .cart import CartError, add_to_cart, get_cart, remove_item, set_item_quantity
 from .forms import AddToCartForm, CartQuantityForm, CheckoutForm
 from .gateways import PaymentError, gateway_named, get_gateway
 from .gateways.dummy import DummyGateway
 from .models import CartItem, Order, Payment
+from .orders import ADDRESS_FIELDS, CheckoutError, TransitionError, cancel_order, place_order
+from .payments import PaymentOutcome
+from .pricing import compute_totals
 from .selectors import CartView, cart_view, order_of, orders_of
 
 logger = logging.getLogger(__name__)
@@ -47,7 +51,7 @@ def _render_cart(
 
 @require_GET
 def cart_page(request: HttpRequest) -> HttpResponse:
-    return _render_cart(request, cart_view(services.get_cart(request)))
+    return _render_cart(request, cart_view(get_cart(request)))
 
 
 def _purchasable_product(raw_id: str | None) -> Product:
@@ -67,8 +71,8 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     form = AddToCartForm(request.POST)
     if form.is_valid():
         try:
-            services.add_to_cart(services.get_cart(request, create=True), product, form.cleaned_data["quantity"])
-        except services.CartError as exc:
+            add_to_cart(get_cart(request, create=True), product, form.cleaned_data["quantity"])
+        except CartError as exc:
             form.add_error("quantity", str(exc))
         else:
             quantity = form.cleaned_data["quantity"]
@@ -79,7 +83,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
 
 
 def _own_item(request: HttpRequest, item_id: int) -> CartItem:
-    cart = services.get_cart(request)
+    cart = get_cart(request)
     if cart is None:
         raise Http404("Your cart is empty.")
     return get_object_or_404(CartItem.objects.select_related("product"), pk=item_id, cart=cart)
@@ -91,8 +95,8 @@ def cart_update(request: HttpRequest, item_id: int) -> HttpResponse:
     form = _quantity_form(item, request.POST)
     if form.is_valid():
         try:
-            services.set_item_quantity(item, form.cleaned_data["quantity"])
-        except services.CartError as exc:
+            set_item_quantity(item, form.cleaned_data["quantity"])
+        except CartError as exc:
             form.add_error("quantity", str(exc))
         else:
             messages.success(request, f"Updated the quantity of “{item.product.name}”.")
@@ -103,7 +107,7 @@ def cart_update(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def cart_remove(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _own_item(request, item_id)
-    services.remove_item(item)
+    remove_item(item)
     messages.success(request, f"Removed “{item.product.name}” from your cart.")
     return redirect("cart")
 
@@ -116,7 +120,7 @@ def _checkout_initial(request: HttpRequest) -> dict:
     initial = {"email": request.user.email}
     last = Order.objects.filter(user=request.user).order_by("-created_at").first()
     if last is not None:
-        initial.update({name: getattr(last, name) for name in services.ADDRESS_FIELDS})
+        initial.update({name: getattr(last, name) for name in ADDRESS_FIELDS})
         initial["email"] = initial["email"] or last.email
         if last.shipping_method in settings.SHIPPING_METHODS:
             initial["shipping_method"] = last.shipping_method
@@ -128,7 +132,7 @@ def _render_checkout(
 ) -> HttpResponse:
     if method not in settings.SHIPPING_METHODS:
         method = next(iter(settings.SHIPPING_METHODS))
-    totals = services.compute_totals(view.subtotal, method)
+    totals = compute_totals(view.subtotal, method)
     context = {
         "form": form,
         "cart": view,
@@ -142,7 +146,7 @@ def _render_checkout(
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
-    cart = services.get_cart(request, create=request.method == "POST")
+    cart = get_cart(request, create=request.method == "POST")
     if request.method != "POST":
         view = cart_view(cart)
         if view.is_empty:
@@ -159,7 +163,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     form = CheckoutForm(request.POST)
     if form.is_valid():
         try:
-            order = services.place_order(
+            order = place_order(
                 user=request.user,
                 cart=cart,
                 email=form.cleaned_data["email"],
@@ -168,7 +172,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 idempotency_key=form.cleaned_data["idempotency_key"],
                 expected_subtotal=form.cleaned_data.get("expected_subtotal"),
             )
-        except services.CheckoutError as exc:
+        except CheckoutError as exc:
             for problem in exc.problems:
                 form.add_error(None, problem)
         else:
@@ -208,8 +212,8 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     order = _own_order(request, pk)
     try:
-        services.cancel_order(order)
-    except (services.TransitionError, PaymentError) as exc:
+        cancel_order(order)
+    except (TransitionError, PaymentError) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Order {order.number} is cancelled.")
@@ -257,10 +261,10 @@ def order_pay_dummy(request: HttpRequest, pk: int) -> HttpResponse:
     if outcome not in ("pay", "decline"):
         return HttpResponseBadRequest("Choose pay or decline.")
     result = gateway.complete(payment, approve=outcome == "pay")
-    if result == services.PaymentOutcome.PAID:
+    if result == PaymentOutcome.PAID:
         messages.success(request, f"Thank you! Order {order.number} is paid; a confirmation is on its way.")
         return redirect(order)
-    if result == services.PaymentOutcome.FAILED:
+    if result == PaymentOutcome.FAILED:
         messages.error(request, "The payment was declined. Try again or use another card.")
         return redirect("order_pay", pk=order.pk)
     return redirect(order)

@@ -5,8 +5,8 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from checkout import services
 from checkout.models import Order, OrderLine
+from checkout.orders import place_order, transition
 from store.models import Product
 from store.roles import ADMINISTRATOR, CUSTOMER, VENDOR, assign_role
 from tests.checkout_support import checkout_form, fill_cart, make_user
@@ -21,7 +21,7 @@ Status = Order.Status
 def place_order_for(user, *items) -> Order:
     cart = fill_cart(user, *items)
     form = checkout_form()
-    return services.place_order(
+    return place_order(
         user=user,
         cart=cart,
         email=form["email"],
@@ -36,7 +36,7 @@ def orders(shop, checkout_settings):
     buyer = make_user("buyer")
     mixed = place_order_for(buyer, (shop.lamp, 1), (shop.mug, 1))  # one line per vendor
     paid = place_order_for(make_user("payer"), (shop.lamp, 2))
-    services.transition(paid, Status.PAID)
+    transition(paid, Status.PAID)
     return {"mixed": mixed, "paid": paid}
 
 

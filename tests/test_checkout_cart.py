@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from checkout.cart import CART_SESSION_KEY, merge_carts
 from checkout.models import Cart, CartItem
-from checkout.services import CART_SESSION_KEY, merge_carts
 from tests.checkout_support import make_user
 
 # The shop, settings and fake-Stripe fixtures.

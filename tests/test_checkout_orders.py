@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from checkout import services
 from checkout.models import Cart, Order, Payment
+from checkout.orders import TransitionError, cancel_order, place_order, refund_order, transition
 from indexing.models import OutboxEntry
 from store.models import Product
 from tests.checkout_support import checkout_form, fill_cart, make_user
@@ -45,7 +45,7 @@ def stock(product: Product) -> int:
 def place_order_for(user, shop, *items, **overrides) -> Order:
     cart = fill_cart(user, *(items or ((shop.lamp, 1),)))
     form = checkout_form(**overrides)
-    return services.place_order(
+    return place_order(
         user=user,
         cart=cart,
         email=form["email"],
@@ -253,10 +253,10 @@ def test_only_the_allowed_transitions_happen(shop, checkout_settings, source, ta
     order = place_order_for(make_user("ada"), shop)
     Order.objects.filter(pk=order.pk).update(status=source)
     if (source, target) in ALLOWED:
-        assert services.transition(order, target).status == target
+        assert transition(order, target).status == target
     else:
-        with pytest.raises(services.TransitionError):
-            services.transition(order, target)
+        with pytest.raises(TransitionError):
+            transition(order, target)
         assert Order.objects.get(pk=order.pk).status == source
 
 
@@ -275,10 +275,10 @@ def test_a_cancelled_unpaid_order_returns_its_stock_once(customer, shop):
 
 def test_a_paid_order_is_not_cancelled_and_keeps_its_stock(shop, checkout_settings):
     order = place_order_for(make_user("ada"), shop, (shop.lamp, 4))
-    services.transition(order, Status.PAID)
-    with pytest.raises(services.TransitionError):
-        services.cancel_order(order)
-    services.refund_order(Order.objects.get(pk=order.pk))
+    transition(order, Status.PAID)
+    with pytest.raises(TransitionError):
+        cancel_order(order)
+    refund_order(Order.objects.get(pk=order.pk))
     assert Order.objects.get(pk=order.pk).status == Status.REFUNDED
     assert stock(shop.lamp) == 6  # refunds are handled by people; goods may be on their way
 

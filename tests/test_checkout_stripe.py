@@ -12,8 +12,8 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from checkout import services
 from checkout.models import Order, Payment, ProcessedWebhookEvent
+from checkout.orders import TransitionError, refund_order, transition
 from store.models import Product
 from tests.checkout_support import (
     charge_object,
@@ -342,7 +342,7 @@ def test_an_order_paid_at_stripe_meanwhile_is_not_cancelled(customer, fake_strip
 @pytest.mark.django_db
 def test_money_for_a_cancelled_order_is_flagged_for_a_refund(customer, fake_stripe, shop):
     order, intent_id = order_with_intent(customer)
-    services.transition(order, Status.CANCELLED)  # e.g. the timeout, while Stripe was unreachable
+    transition(order, Status.CANCELLED)  # e.g. the timeout, while Stripe was unreachable
     outcome = json.loads(deliver(customer, intent_event(fake_stripe.succeed(intent_id))).content)["outcome"]
     assert outcome == "needs review"
     order.refresh_from_db()
@@ -354,7 +354,7 @@ def test_money_for_a_cancelled_order_is_flagged_for_a_refund(customer, fake_stri
 def test_a_refund_goes_through_stripe_once(customer, fake_stripe):
     order, intent_id = order_with_intent(customer)
     deliver(customer, intent_event(fake_stripe.succeed(intent_id)))
-    services.refund_order(Order.objects.get())
+    refund_order(Order.objects.get())
 
     assert [r["payment_intent"] for r in fake_stripe.refunds.values()] == [intent_id]
     refund_call = next(r for r in fake_stripe.requests if r["path"] == "/v1/refunds")
@@ -362,8 +362,8 @@ def test_a_refund_goes_through_stripe_once(customer, fake_stripe):
     assert refund_call["headers"]["idempotency-key"] == f"refund-payment-{payment.pk}"
     assert (payment.status, payment.refund_id) == ("refunded", next(iter(fake_stripe.refunds)))
     assert Order.objects.get().status == Status.REFUNDED
-    with pytest.raises(services.TransitionError):
-        services.refund_order(Order.objects.get())
+    with pytest.raises(TransitionError):
+        refund_order(Order.objects.get())
     assert len(fake_stripe.refunds) == 1
 
 
@@ -410,7 +410,7 @@ def test_a_partial_refund_flags_the_order_and_keeps_it_paid(customer, fake_strip
 @pytest.mark.django_db
 def test_the_echo_of_our_own_refund_changes_nothing_more(customer, fake_stripe):
     order, intent_id, cents = paid_order(customer, fake_stripe)
-    services.refund_order(order)
+    refund_order(order)
     assert outcome(customer, charge_object(intent_id, cents, refunded=cents), "charge.refunded") == "already recorded"
     order.refresh_from_db()
     assert order.status == Status.REFUNDED and not order.needs_review and order.review_note == ""

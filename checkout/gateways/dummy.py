@@ -7,7 +7,7 @@ import uuid
 
 from django.db import transaction
 
-from checkout import services
+from checkout import payments
 from checkout.models import Order, Payment
 
 from .base import PaymentGateway, PaymentStart
@@ -34,13 +34,13 @@ class DummyGateway(PaymentGateway):
     def complete(self, payment: Payment, *, approve: bool) -> str:
         """What a real provider's callback would report: the full amount, or a decline."""
         if approve:
-            return services.record_payment_succeeded(
+            return payments.record_payment_succeeded(
                 gateway=self.name,
                 external_id=payment.external_id,
                 amount=payment.amount,
                 currency=payment.currency,
             )
-        return services.record_payment_failed(
+        return payments.record_payment_failed(
             gateway=self.name, external_id=payment.external_id, message="Card declined (dummy gateway)."
         )
 
@@ -48,7 +48,7 @@ class DummyGateway(PaymentGateway):
         """Nothing to ask: the dummy's buttons record the outcome directly."""
 
     def cancel_payment(self, payment: Payment) -> None:
-        """Nothing to void remotely; services.transition marks the payment cancelled."""
+        """Nothing to void remotely; orders.transition marks the payment cancelled."""
 
     def refund_payment(self, payment: Payment) -> str:
         return f"dummy_refund_{uuid.uuid4().hex}"

@@ -13,7 +13,7 @@ import stripe
 from django.conf import settings
 from django.db import transaction
 
-from checkout import services
+from checkout import payments
 from checkout.models import Order, Payment
 
 from .base import PaymentError, PaymentGateway, PaymentStart, from_minor_units, to_minor_units
@@ -109,7 +109,7 @@ class StripeGateway(PaymentGateway):
             received = intent.get("amount_received", intent.get("amount"))
             if not isinstance(received, int) or not currency:
                 raise WebhookError("succeeded PaymentIntent without an amount or currency")
-            return services.record_payment_succeeded(
+            return payments.record_payment_succeeded(
                 gateway=self.name,
                 external_id=str(intent["id"]),
                 amount=from_minor_units(received, currency),
@@ -117,7 +117,7 @@ class StripeGateway(PaymentGateway):
             )
         error = intent.get("last_payment_error") or {}
         if intent.get("status") == "requires_payment_method" and error:
-            return services.record_payment_failed(
+            return payments.record_payment_failed(
                 gateway=self.name, external_id=str(intent["id"]), message=str(error.get("message") or "")
             )
         return None
@@ -163,7 +163,7 @@ class StripeGateway(PaymentGateway):
         with transaction.atomic():
             # Recorded in the same transaction as its effects: a failure rolls both back,
             # and Stripe's retry is then handled afresh.
-            if not services.mark_event_processed(self.name, event_id, event_type):
+            if not payments.mark_event_processed(self.name, event_id, event_type):
                 return "duplicate"
             return (handler(self, subject) if handler else None) or "ignored"
 
@@ -180,7 +180,7 @@ class StripeGateway(PaymentGateway):
         if not isinstance(intent_id, str) or not currency or not isinstance(charged, int) \
                 or not isinstance(refunded, int):
             raise WebhookError("refunded Charge without a PaymentIntent, amounts or currency")
-        return services.record_refund(
+        return payments.record_refund(
             gateway=self.name, external_id=intent_id, currency=currency,
             refunded=from_minor_units(refunded, currency), charged=from_minor_units(charged, currency),
         )
@@ -190,7 +190,7 @@ class StripeGateway(PaymentGateway):
             dispute.get("amount")
         if not isinstance(intent_id, str) or not currency or not isinstance(amount, int):
             raise WebhookError("Dispute without a PaymentIntent, amount or currency")
-        return services.record_dispute(
+        return payments.record_dispute(
             gateway=self.name, external_id=intent_id, currency=currency,
             amount=from_minor_units(amount, currency), reason=str(dispute.get("reason") or "")[:100],
         )

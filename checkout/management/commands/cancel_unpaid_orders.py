@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from checkout.services import cancel_unpaid_orders
+from checkout.orders import cancel_unpaid_orders
 
 
 class Command(BaseCommand):
