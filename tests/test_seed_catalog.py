@@ -15,7 +15,8 @@ from django.db.models import Avg, Count, Q
 from django.utils import timezone
 
 from indexing.models import OutboxEntry
-from store.demo_catalog import DEMO_CUSTOMER_PASSWORD, LISTED_WITHIN_DAYS, DemoCatalog
+from store.demo.generator import LISTED_WITHIN_DAYS, DemoCatalog
+from store.demo.writer import DEMO_CUSTOMER_PASSWORD
 from store.models import AttributeDefinition, Brand, Category, Product, ProductImage, Review, Vendor
 
 User = get_user_model()

@@ -3,13 +3,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from store.demo_catalog import (
-    DEFAULT_REVIEWS_PER_PRODUCT_MAX,
-    DEMO_CUSTOMER_PASSWORD,
-    MAX_PRODUCTS,
-    MAX_REVIEWS_PER_PRODUCT,
-    seed_demo_catalog,
-)
+from store.demo.generator import DEFAULT_REVIEWS_PER_PRODUCT_MAX
+from store.demo.writer import DEMO_CUSTOMER_PASSWORD, MAX_PRODUCTS, MAX_REVIEWS_PER_PRODUCT, seed_demo_catalog
 from store.models import Product
 
 
