@@ -31,9 +31,9 @@ KINDS = ("text", "text + facets", "category + 2 filters + sort", "autocomplete")
 
 
 def build_requests(count: int, rng: random.Random) -> list[tuple[str, object]]:
-    from search.request import SearchRequest
+    from search.query.request import SearchRequest
+    from search.query.text import query_words
     from search.services import search_products
-    from search.text import query_words
     from store.models import Category, Product
 
     names = list(Product.objects.visible().order_by("?").values_list("name", flat=True)[:500])

@@ -109,22 +109,35 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Search engine: Elasticsearch when ELASTICSEARCH_URL is set, tantivy otherwise
 ELASTICSEARCH_URL = env("ELASTICSEARCH_URL", default="")
+# An engine is a package (search/backends/<name>/) named by its dotted path; OPTIONS are
+# its own settings.
+if ELASTICSEARCH_URL:
+    _engine_options = {
+        "URL": ELASTICSEARCH_URL,
+        # osmem-server (tests) rejects the compatibility media type of the ES 9 client.
+        "PLAIN_JSON": env.bool("ELASTICSEARCH_PLAIN_JSON", default=False),
+        "TIMEOUT": env.float("ELASTICSEARCH_TIMEOUT", default=10.0),
+        # Replica shards: 0 for one node, 1 with the es-cluster profile (a new index gets
+        # it; run `manage.py reindex` after changing it).
+        "REPLICAS": env.int("ELASTICSEARCH_REPLICAS", default=0),
+    }
+else:
+    _engine_options = {
+        # Index directories live here; a pointer file names the current one.
+        "PATH": env("TANTIVY_PATH", default=str(VAR_DIR / "search")),
+        # How long a write waits for another process's writer lock.
+        "WRITER_WAIT_SECONDS": env.float("TANTIVY_WRITER_WAIT", default=15.0),
+    }
 SEARCH_ENGINE = {
-    "ENGINE": "elasticsearch" if ELASTICSEARCH_URL else "tantivy",
+    "BACKEND": env("SEARCH_BACKEND", default=(
+        "search.backends.elasticsearch" if ELASTICSEARCH_URL else "search.backends.tantivy")),
     "INDEX_NAME": env("SEARCH_INDEX_NAME", default="products"),
-    # tantivy: index directories live here; a pointer file names the current one.
-    "PATH": env("TANTIVY_PATH", default=str(VAR_DIR / "search")),
-    "URL": ELASTICSEARCH_URL,
-    # osmem-server (tests) rejects the compatibility media type of the ES 9 client.
-    "PLAIN_JSON": env.bool("ELASTICSEARCH_PLAIN_JSON", default=False),
-    "TIMEOUT": env.float("ELASTICSEARCH_TIMEOUT", default=10.0),
-    # tantivy: how long a write waits for another process's writer lock.
-    "WRITER_WAIT_SECONDS": env.float("TANTIVY_WRITER_WAIT", default=15.0),
+    "OPTIONS": _engine_options,
 }
 # Longest pause between retries of a drain while the engine is down.
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=300)
 # django-elasticsearch-dsl only declares the mapping: we build the client
-# ourselves (search.backends.elasticsearch.build_client) and sync via the outbox.
+# ourselves (search.backends.elasticsearch.client.build_client) and sync via the outbox.
 ELASTICSEARCH_DSL = {}
 ELASTICSEARCH_DSL_AUTOSYNC = False
 ELASTICSEARCH_DSL_AUTO_REFRESH = False
@@ -194,7 +207,7 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 
 # --- Search analytics -----------------------------------------------------------
-# Searches and clicks (search.analytics) are kept this many days; the daily beat task
+# Searches and clicks (search.analytics.recorder) are kept this many days; the daily beat task
 # (or `manage.py purge_search_analytics`) deletes older ones. No IP addresses are stored.
 SEARCH_ANALYTICS_RETENTION_DAYS = env.int("SEARCH_ANALYTICS_RETENTION_DAYS", default=180)
 CELERY_BEAT_SCHEDULE["purge-search-analytics"] = {
@@ -253,6 +266,8 @@ if STATIC_URL.startswith(("https://", "http://", "//")):
 # django-unicorn renders one fixed inline stub before a component (its hash is below);
 # its init script is a static file (templates/unicorn/scripts.html). Styles allow inline
 # style attributes (star meters, the admin): they cannot run code.
+# django-unicorn finds components in <app>.components: ours are in the search app's web layer.
+UNICORN = {"APPS": ["search.web"]}
 UNICORN_STUB_SCRIPT = "window.Unicorn = window.Unicorn || {};"
 _unicorn_stub = f"'sha256-{base64.b64encode(hashlib.sha256(UNICORN_STUB_SCRIPT.encode()).digest()).decode()}'"
 _stripe_js = ["https://js.stripe.com", "https://*.js.stripe.com"]
@@ -334,10 +349,6 @@ AUTOCOMPLETE_CACHE_SECONDS = env.int("AUTOCOMPLETE_CACHE_SECONDS", default=60)
 AUTOCOMPLETE_CACHE_MAX_CHARS = env.int("AUTOCOMPLETE_CACHE_MAX_CHARS", default=12)
 # Entries made this soon after an index write live only this long (Elasticsearch's refresh).
 SEARCH_CACHE_REFRESH_GRACE_SECONDS = env.float("SEARCH_CACHE_REFRESH_GRACE_SECONDS", default=2.0)
-
-# --- Elasticsearch replica shards: 0 for one node, 1 with the es-cluster profile (a new index
-# gets it; run `manage.py reindex` after changing it).
-SEARCH_ENGINE["REPLICAS"] = env.int("ELASTICSEARCH_REPLICAS", default=0)
 
 # --- Read replica (config/db_router.py): read-only catalog pages may read from it.
 DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")

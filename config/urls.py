@@ -12,8 +12,8 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("store.account_urls")),
     path("unicorn/", include("django_unicorn.urls")),
-    path("", include("search.urls")),
-    path("", include("search.analytics_urls")),
+    path("", include("search.web.urls")),
+    path("", include("search.analytics.urls")),
     path("", include("checkout.urls")),
     path("", include("store.urls")),
 ]

@@ -87,4 +87,5 @@ class ReindexRun(models.Model):
 
     @property
     def started_by(self) -> str:
-        return self.requested_by.get_username() if self.requested_by_id else "manage.py reindex"
+        user = self.requested_by if self.requested_by_id else None
+        return user.get_username() if user is not None else "manage.py reindex"

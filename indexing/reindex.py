@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -82,16 +82,15 @@ def check_engine(backend: SearchBackend | None = None) -> SearchBackend:
 
 def engine_location(backend: SearchBackend) -> str:
     """Where an operator should look: "elasticsearch at http://…", "tantivy at /srv/…"."""
-    config = backend.config
-    return f"{config['ENGINE']} at {config['URL'] if config['ENGINE'] == 'elasticsearch' else config['PATH']}"
+    return f"{backend.name} at {backend.location}"
 
 
-def claim_run(requested_by: AbstractBaseUser | None = None) -> ReindexRun:
+def claim_run(requested_by: User | None = None) -> ReindexRun:
     """Create the ``running`` row, or raise ReindexAlreadyRunning."""
     abandon_dead_runs()
     try:
         with transaction.atomic():
-            return ReindexRun.objects.create(engine=settings.SEARCH_ENGINE["ENGINE"], requested_by=requested_by)
+            return ReindexRun.objects.create(engine=get_backend().name, requested_by=requested_by)
     except IntegrityError:  # the partial unique constraint: one running row at most
         raise ReindexAlreadyRunning(current_run()) from None
 
@@ -117,7 +116,7 @@ def run_reindex(
     progress_callback: ProgressCallback | None = None,
     *,
     run: ReindexRun | None = None,
-    requested_by: AbstractBaseUser | None = None,
+    requested_by: User | None = None,
 ) -> ReindexOutcome:
     """Rebuild the index in this thread; return when the new index is live.
 
@@ -189,7 +188,7 @@ def _finish(run: ReindexRun, status: str, error: str = "") -> None:
 # --- in the background (the admin button) -------------------------------------------------
 
 
-def start_reindex(requested_by: AbstractBaseUser | None = None,
+def start_reindex(requested_by: User | None = None,
                   batch_size: int = DEFAULT_BATCH_SIZE) -> ReindexRun:
     """Claim a run and build it in the background; return the row at once.
 

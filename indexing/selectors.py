@@ -48,7 +48,7 @@ def index_status() -> IndexStatus:
     backend = get_backend()
     failing = OutboxEntry.objects.filter(attempts__gt=0)
     status = IndexStatus(
-        engine=backend.config["ENGINE"],
+        engine=backend.name,
         alias=backend.alias,
         database_count=Product.objects.visible().count(),
         backlog=OutboxEntry.objects.count(),

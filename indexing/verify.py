@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from search.backends import SearchBackend
 from search.documents import version_stamp
@@ -30,7 +31,7 @@ class Drift:
 class _Stamp:
     __slots__ = ("pk", "updated_at")
 
-    def __init__(self, pk, updated_at) -> None:
+    def __init__(self, pk: int, updated_at: datetime) -> None:
         self.pk, self.updated_at = pk, updated_at
 
 

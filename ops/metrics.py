@@ -83,12 +83,18 @@ def multiprocess_mode() -> bool:
 # --- Hooks the rest of the code calls -----------------------------------------------
 
 
+def engine_label() -> str:
+    """The configured engine's package name ("tantivy", "elasticsearch"): ops sits below the
+    search app, so it reads the setting rather than asking the backend."""
+    return str(settings.SEARCH_ENGINE.get("BACKEND", "unknown")).rsplit(".", 1)[-1]
+
+
 def observe_search(result: Any, seconds: float, kind: str | None = None) -> None:
     """Record one served search: its latency and whether it found anything.
 
-    ``result`` is a ``search.request.SearchResult`` (kind "text" or "browse") or
+    ``result`` is a ``search.query.request.SearchResult`` (kind "text" or "browse") or
     ``search.services.Suggestions`` (kind "autocomplete")."""
-    engine = settings.SEARCH_ENGINE.get("ENGINE", "unknown")
+    engine = engine_label()
     if kind is None:
         request = getattr(result, "request", None)
         has_text = bool(getattr(request, "text", ""))
@@ -112,7 +118,7 @@ def observed_search(func: Callable) -> Callable:
         try:
             result = func(*args, **kwargs)
         except Exception:
-            engine = settings.SEARCH_ENGINE.get("ENGINE", "unknown")
+            engine = engine_label()
             kind = "autocomplete" if func.__name__ == "autocomplete" else "text"
             SEARCHES.labels(kind, engine, "error").inc()
             raise

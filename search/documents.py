@@ -8,14 +8,15 @@ stable tie-break.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from itertools import islice
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from django.db.models import Prefetch
 
-from search.text import query_words
+from search.query.text import query_words
 from store.models import Category, Product, ProductImage
 
 DESCRIPTION_INDEX_CHARS = 5000
@@ -45,7 +46,14 @@ def sort_keys(p: Product) -> dict[str, int]:
     }
 
 
-def version_stamp(p: Product) -> int:
+class Stamped(Protocol):
+    """Anything with the row's ``updated_at``: a product, or just its stamp."""
+
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def version_stamp(p: Stamped) -> int:
     """Changes whenever the row changes: verify compares it with the database."""
     return int(p.updated_at.timestamp() * 1_000_000)
 
@@ -54,7 +62,8 @@ def product_document(p: Product, category_chain: list[Category]) -> dict:
     """The document of a product instance (brand, category, vendor and images loaded)."""
     images = list(p.images.all())
     category = _CategoryFacts.of(p.category, category_chain)
-    vendor = p.vendor.slug if p.vendor_id else ""
+    vendor_obj = p.vendor if p.vendor_id else None
+    vendor = vendor_obj.slug if vendor_obj is not None else ""
     return _document(p, p.brand.name, p.brand.slug, category, vendor, images[0].url if images else "")
 
 

@@ -38,7 +38,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from search.request import DEFAULT_PAGE_SIZE, SearchRequest
+from search.query.request import DEFAULT_PAGE_SIZE, SearchRequest
 
 GENERATION_KEY = "search:listing-generation"
 # Fields of a SearchRequest that a cacheable browse request may set; any other must keep its default.
@@ -67,7 +67,7 @@ def _versions() -> tuple[int, int]:
 
 def _versions_and(keys: tuple[str, ...]) -> tuple[tuple[int, int], dict]:
     """The versions and the cache entries of ``keys``, all in one cache round trip."""
-    from search.rules import VERSION_KEY as RULES_VERSION_KEY
+    from search.merchandising.rules import VERSION_KEY as RULES_VERSION_KEY
 
     found = cache.get_many([GENERATION_KEY, RULES_VERSION_KEY, *keys])
     for key in (GENERATION_KEY, RULES_VERSION_KEY):
@@ -90,14 +90,14 @@ def _key(kind: str, versions: tuple[int, int], parts: tuple) -> str:
     engine = settings.SEARCH_ENGINE
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
     generation, rules = versions
-    return f"search:{kind}:{engine['ENGINE']}:{engine['INDEX_NAME']}:{generation}:{rules}:{digest}"
+    return f"search:{kind}:{engine['BACKEND']}:{engine['INDEX_NAME']}:{generation}:{rules}:{digest}"
 
 
 def _unversioned_key(kind: str, parts: tuple) -> str:
     """A key whose entry holds the versions it was made for (checked when read)."""
     engine = settings.SEARCH_ENGINE
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    return f"search:{kind}:{engine['ENGINE']}:{engine['INDEX_NAME']}:{digest}"
+    return f"search:{kind}:{engine['BACKEND']}:{engine['INDEX_NAME']}:{digest}"
 
 
 def is_browse_request(request: SearchRequest) -> bool:

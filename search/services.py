@@ -6,15 +6,22 @@ import difflib
 from dataclasses import dataclass, field, replace
 
 from ops.metrics import observed_search
-from search.backends import get_backend
-from search.request import FacetValue, SearchHit, SearchRequest, SearchResult
+from search.backends import SearchBackend, get_backend
+from search.merchandising.rules import price_choice, resolve
+from search.query.request import SearchRequest
+from search.query.result import FacetValue, SearchHit, SearchResult
+from search.query.text import query_words
 from search.result_cache import cached_autocomplete, cached_browse_listing
-from search.rules import price_choice, resolve
-from search.text import query_words
+from search.results import assemble_result
 
 AUTOCOMPLETE_MIN_CHARS = 2
 AUTOCOMPLETE_PRODUCTS = 6
 AUTOCOMPLETE_QUERIES = 4
+
+
+def _run(backend: SearchBackend, request: SearchRequest) -> SearchResult:
+    """One engine search, made into what pages show (facets labelled and curated)."""
+    return assemble_result(request, backend.search(request))
 
 
 @observed_search  # latency and zero-result rate (ops.metrics)
@@ -31,11 +38,11 @@ def search_products(request: SearchRequest, *, apply_rules: bool = True) -> Sear
         request = replace(request, tuning=resolution.tuning)
         if resolution.pinned_ids:
             return _search_with_pins(backend, request, resolution.pinned_ids)
-    result = backend.search(request)
+    result = _run(backend, request)
     if result.total or not request.text or request.autocomplete:
         return result
     words = query_words(request.text)
-    relaxed = backend.search(replace(request, match_any=True)) if len(words) > 1 else result
+    relaxed = _run(backend, replace(request, match_any=True)) if len(words) > 1 else result
     if relaxed.total:
         relaxed.relaxed = True
         relaxed.suggestion = did_you_mean(words, relaxed.hits)
@@ -43,7 +50,7 @@ def search_products(request: SearchRequest, *, apply_rules: bool = True) -> Sear
     # Nothing matches even loosely: suggest from popular products sharing the first letters.
     nearby = None
     if words and len(words[0]) >= 3:
-        nearby = backend.search(SearchRequest(text=words[0][:2], autocomplete=True, page_size=50, with_facets=False))
+        nearby = _run(backend, SearchRequest(text=words[0][:2], autocomplete=True, page_size=50, with_facets=False))
     if nearby and nearby.hits:
         result.suggestion = did_you_mean(words, nearby.hits)
     return result
@@ -68,7 +75,7 @@ def _search_with_pins(backend, request: SearchRequest, pinned_ids: tuple[int, ..
     """Pinned products that pass the filters come first, in the merchandiser's
     order; the organic results follow without them."""
     pinned_ids = pinned_ids[: request.page_size]
-    found = backend.search(replace(request, text="", tuning=None, only_ids=pinned_ids, page=1,
+    found = _run(backend, replace(request, text="", tuning=None, only_ids=pinned_ids, page=1,
                                    window=(0, len(pinned_ids)), with_facets=False))
     by_id = {hit.id: hit for hit in found.hits}
     pinned = [by_id[pid] for pid in pinned_ids if pid in by_id]
@@ -78,7 +85,7 @@ def _search_with_pins(backend, request: SearchRequest, pinned_ids: tuple[int, ..
     start = request.offset
     window = (0, request.page_size - shift) if request.page == 1 else (start - shift, request.page_size)
     tuning = replace(request.tuning, excluded_ids=tuple({*request.tuning.excluded_ids, *pinned_ids}))
-    result = backend.search(replace(request, tuning=tuning, window=window))
+    result = _run(backend, replace(request, tuning=tuning, window=window))
     result.request = request
     result.hits = (pinned if request.page == 1 else []) + result.hits
     result.total += shift
@@ -114,17 +121,17 @@ class Suggestions:
 def autocomplete(text: str, limit: int = AUTOCOMPLETE_PRODUCTS) -> Suggestions:
     """Products, categories and brands for what the shopper has typed so far (falls
     back to the typo-tolerant search when no word starts that way), and the popular
-    queries of the last 30 days that start that way (search.analytics)."""
-    from search.analytics import popular_queries
+    queries of the last 30 days that start that way (search.analytics.recorder)."""
+    from search.analytics.recorder import popular_queries
 
     text = " ".join(text.split())[:100]
     suggestions = Suggestions(text=text)
     if len(text) < AUTOCOMPLETE_MIN_CHARS:
         return suggestions
     backend = get_backend()
-    result = backend.search(SearchRequest(text=text, autocomplete=True, page_size=limit))
+    result = _run(backend, SearchRequest(text=text, autocomplete=True, page_size=limit))
     if not result.total:
-        result = backend.search(SearchRequest(text=text, page_size=limit, with_facets=False))
+        result = _run(backend, SearchRequest(text=text, page_size=limit, with_facets=False))
     suggestions.products = result.hits
     facets = {f.name: f.values for f in result.facets}
     suggestions.categories = facets.get("category", [])[:4]

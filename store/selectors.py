@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
-from search.request import SearchHit
+from search.query.result import SearchHit
 
 from .caching import MENU_KEY, cached, featured_key
 from .models import AttributeDefinition, Category, Product, ProductImage, Review

@@ -15,8 +15,8 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from search.listing import build_listing, params_from_query
 from search.result_cache import browse_fragment_key
+from search.web.listing import build_listing, params_from_query
 
 from .caching import attribute_labels_version, fragment_cache_seconds
 from .forms import DUPLICATE_REVIEW_MESSAGE, ReviewForm, SignupForm

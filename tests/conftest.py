@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -16,15 +17,66 @@ from django.conf import settings as django_settings
 
 from search.backends import get_backend
 
-ENGINES = ["tantivy", "elasticsearch"]
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class TantivyKit:
+    """tantivy on the test's temporary directory."""
+
+    @staticmethod
+    def config(name: str, tmp_path: Path, request) -> dict:
+        return {"BACKEND": "search.backends.tantivy", "INDEX_NAME": name,
+                "OPTIONS": {"PATH": str(tmp_path / "search"), "WRITER_WAIT_SECONDS": 15.0}}
+
+    @staticmethod
+    @contextmanager
+    def down(settings):
+        """Locked by another writer, as a stuck writer would hold it."""
+        config = settings.SEARCH_ENGINE
+        settings.SEARCH_ENGINE = {**config, "OPTIONS": {**config["OPTIONS"], "WRITER_WAIT_SECONDS": 0.2}}
+        writer = get_backend()._index().writer(15_000_000, 1)
+        try:
+            yield
+        finally:
+            writer.rollback()
+            del writer
+            settings.SEARCH_ENGINE = config
+
+
+class ElasticsearchKit:
+    """Elasticsearch's API on the session's osmem-server."""
+
+    @staticmethod
+    def config(name: str, tmp_path: Path, request) -> dict:
+        url = request.getfixturevalue("osmem").url if request is not None else "http://127.0.0.1:9"
+        return {"BACKEND": "search.backends.elasticsearch", "INDEX_NAME": name,
+                "OPTIONS": {"URL": url, "PLAIN_JSON": True, "TIMEOUT": 10.0, "REPLICAS": 0}}
+
+    @staticmethod
+    @contextmanager
+    def down(settings):
+        """A closed port."""
+        config = settings.SEARCH_ENGINE
+        settings.SEARCH_ENGINE = {**config, "OPTIONS": {**config["OPTIONS"], "URL": "http://127.0.0.1:9",
+                                                        "TIMEOUT": 1}}
+        try:
+            yield
+        finally:
+            settings.SEARCH_ENGINE = config
+
+
+# The engines every behaviour test runs on, written once: name → how a test gets an empty
+# one, and how it makes the engine unreachable.
+ENGINES = {"tantivy": TantivyKit, "elasticsearch": ElasticsearchKit}
+UNREACHABLE_ENGINE = {"BACKEND": "search.backends.elasticsearch", "INDEX_NAME": "products",
+                      "OPTIONS": {"URL": "http://127.0.0.1:9", "PLAIN_JSON": True, "TIMEOUT": 1}}
 
 
 @pytest.fixture(autouse=True)
 def fresh_rules():
     """Each test starts from the rules in its own database."""
-    from search.results import forget_labels
-    from search.rules import forget_cached_rules
+    from search.facets.labels import forget_labels
+    from search.merchandising.rules import forget_cached_rules
 
     forget_cached_rules()
     forget_labels()
@@ -42,20 +94,20 @@ def osmem():
     server.close()
 
 
-def engine_config(engine: str, tmp_path: Path, es_url: str | None) -> dict:
-    name = f"products_{uuid.uuid4().hex[:10]}"
-    if engine == "tantivy":
-        return {**django_settings.SEARCH_ENGINE, "ENGINE": "tantivy", "INDEX_NAME": name,
-                "PATH": str(tmp_path / "search")}
-    return {**django_settings.SEARCH_ENGINE, "ENGINE": "elasticsearch", "INDEX_NAME": name, "URL": es_url,
-            "PLAIN_JSON": True}
+def engine_config(engine: str, tmp_path: Path, request) -> dict:
+    """A configuration of ``engine`` under an index name of its own."""
+    return ENGINES[engine].config(f"products_{uuid.uuid4().hex[:10]}", tmp_path, request)
 
 
-@pytest.fixture(params=ENGINES)
+def engine_down(settings):
+    """The configured engine made unreachable, for the duration of a with block."""
+    return ENGINES[get_backend().name].down(settings)
+
+
+@pytest.fixture(params=list(ENGINES))
 def search_backend(request, settings, tmp_path):
     """The configured search engine, empty, on each engine in turn."""
-    es_url = request.getfixturevalue("osmem").url if request.param == "elasticsearch" else None
-    settings.SEARCH_ENGINE = engine_config(request.param, tmp_path, es_url)
+    settings.SEARCH_ENGINE = engine_config(request.param, tmp_path, request)
     backend = get_backend()
     backend.ensure_index()
     yield backend
@@ -84,8 +136,8 @@ def wait_for(predicate, timeout: float = 20.0) -> bool:
 
 
 @pytest.fixture
-def tantivy_backend(settings, tmp_path):
-    settings.SEARCH_ENGINE = engine_config("tantivy", tmp_path, None)
+def tantivy_backend(request, settings, tmp_path):
+    settings.SEARCH_ENGINE = engine_config("tantivy", tmp_path, request)
     backend = get_backend()
     backend.ensure_index()
     return backend
@@ -135,7 +187,6 @@ class WorkerControl:
 
     def env(self) -> dict:
         db = django_settings.DATABASES["default"]
-        engine = django_settings.SEARCH_ENGINE
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -143,15 +194,9 @@ class WorkerControl:
             "REDIS_URL": django_settings.REDIS_URL,
             "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
             "CELERY_QUEUE": self.queue,
-            "SEARCH_INDEX_NAME": engine["INDEX_NAME"],
             "VAR_DIR": str(self.tmp_path / "worker-var"),
+            **get_backend().environment(),  # the test's engine, whichever it is
         }
-        if engine["ENGINE"] == "tantivy":
-            env["TANTIVY_PATH"] = engine["PATH"]
-            env.pop("ELASTICSEARCH_URL", None)
-        else:
-            env["ELASTICSEARCH_URL"] = engine["URL"]
-            env["ELASTICSEARCH_PLAIN_JSON"] = "1"
         return env
 
     def start(self) -> None:

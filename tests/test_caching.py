@@ -178,7 +178,7 @@ def test_category_landing_pages_are_cached_until_the_outbox_drain(client, listin
 
 
 def test_only_landing_pages_keep_their_rendered_html(listing_cache, tantivy_backend):
-    from search.request import SearchRequest
+    from search.query.request import SearchRequest
     from search.result_cache import browse_fragment_key
 
     landing = SearchRequest(category="clothing")
@@ -186,7 +186,7 @@ def test_only_landing_pages_keep_their_rendered_html(listing_cache, tantivy_back
     second_page = SearchRequest(category="clothing", sort="price_asc", page=2)
     assert browse_fragment_key(second_page, {"sort": ["price_asc"], "page": ["2"]})
     assert browse_fragment_key(landing, {"utm_source": ["mail"]}) is None  # its links would keep it
-    filtered = SearchRequest(category="clothing", brands=("acme",))
+    filtered = SearchRequest(category="clothing", selected={"brand": ("acme",)})
     assert browse_fragment_key(filtered, {"brand": ["acme"]}) is None
     assert browse_fragment_key(SearchRequest(text="tee", category="clothing"), {"q": ["tee"]}) is None
 
@@ -305,14 +305,14 @@ def test_static_cdn_url_serves_hashed_names_from_the_cdn(tmp_path):
 
 
 def test_query_results_are_cached_until_the_index_or_the_rules_change(listing_cache, search_backend):
-    from search.models import SynonymSet
-    from search.request import SearchRequest
+    from search.merchandising.models import SynonymSet
+    from search.query.request import SearchRequest
     from search.services import search_products
 
     listing_cache.SEARCH_RESULTS_CACHE_SECONDS = 60
     catalog = build_catalog()
     sync_index()
-    request = SearchRequest(text="merino sweater", in_stock=True)
+    request = SearchRequest(text="merino sweater", selected={"availability": True})
     assert search_products(request).hits[0].price == Decimal("89.00")
 
     merino = catalog.products["merino"]

@@ -8,10 +8,10 @@ import pytest
 from django.test import override_settings
 
 from search.backends import get_backend
-from search.request import SearchRequest
+from search.query.request import SearchRequest
 from search.services import search_products
 from tests.catalog import build_catalog
-from tests.conftest import engine_config, sync_index
+from tests.conftest import ENGINES, engine_config, sync_index
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +19,10 @@ REQUESTS = [
     SearchRequest(),
     SearchRequest(text="t-shirt"),
     SearchRequest(text="headphnes"),
-    SearchRequest(text="sweater", in_stock=True),
-    SearchRequest(category="clothing", brands=("acme", "zephyr")),
-    SearchRequest(category="clothing/tops", attributes=(("color", ("Black", "White")),), rating_min=4),
-    SearchRequest(price_min=Decimal("20"), price_max=Decimal("150"), sort="price_desc"),
+    SearchRequest(text="sweater", selected={"availability": True}),
+    SearchRequest(category="clothing", selected={"brand": ("acme", "zephyr")}),
+    SearchRequest(category="clothing/tops", selected={"attributes": (("color", ("Black", "White")),), "rating": 4}),
+    SearchRequest(selected={"price": (Decimal("20"), Decimal("150"))}, sort="price_desc"),
     *[SearchRequest(sort=sort) for sort in ("price_asc", "price_desc", "newest", "rating", "bestselling")],
     SearchRequest(text="shirt", sort="price_asc", page=2, page_size=2),
     SearchRequest(text="wire noi", autocomplete=True),
@@ -34,8 +34,8 @@ def facet_counts(result) -> dict:
 
 
 @pytest.fixture
-def both_engines(settings, tmp_path, osmem):
-    configs = {name: engine_config(name, tmp_path, osmem.url) for name in ("tantivy", "elasticsearch")}
+def both_engines(request, settings, tmp_path, osmem):
+    configs = {name: engine_config(name, tmp_path, request) for name in ENGINES}
     build_catalog()
     outbox_rows = None
     for config in configs.values():

@@ -15,12 +15,11 @@ from indexing.models import OutboxEntry, ReindexRun
 from indexing.reindex import EngineUnreachable, run_reindex
 from store.models import Brand, Category, Product, Vendor
 from store.roles import ADMINISTRATOR, MERCHANDISER, assign_role
-from tests.conftest import sync_index
+from tests.conftest import UNREACHABLE_ENGINE, sync_index
 
 STATUS_URL = reverse("indexing:status")
 START_URL = reverse("indexing:start_reindex")
 PROGRESS_URL = reverse("indexing:progress")
-UNREACHABLE_ES = {"ENGINE": "elasticsearch", "URL": "http://127.0.0.1:9", "PLAIN_JSON": True, "TIMEOUT": 1}
 
 
 def make_products(n: int, first: int = 0, vendor: Vendor | None = None) -> list[Product]:
@@ -106,7 +105,7 @@ def test_failing_documents_are_listed_with_their_error_and_next_try(admin_client
 
 @pytest.mark.django_db
 def test_page_still_renders_when_the_engine_is_unreachable(admin_client, settings):
-    settings.SEARCH_ENGINE = {**settings.SEARCH_ENGINE, **UNREACHABLE_ES}
+    settings.SEARCH_ENGINE = UNREACHABLE_ENGINE
     make_products(2)
 
     response = admin_client.get(STATUS_URL)
@@ -244,7 +243,7 @@ def test_an_abandoned_run_does_not_block_the_next(tantivy_backend, capsys):
 
 @pytest.mark.django_db
 def test_reindex_command_fails_clearly_when_the_engine_is_unreachable(settings):
-    settings.SEARCH_ENGINE = {**settings.SEARCH_ENGINE, **UNREACHABLE_ES}
+    settings.SEARCH_ENGINE = UNREACHABLE_ENGINE
 
     with pytest.raises(CommandError) as failure:
         call_command("reindex", "--no-input")
@@ -255,7 +254,7 @@ def test_reindex_command_fails_clearly_when_the_engine_is_unreachable(settings):
 
 @pytest.mark.django_db
 def test_a_background_reindex_records_the_unreachable_engine(settings):
-    settings.SEARCH_ENGINE = {**settings.SEARCH_ENGINE, **UNREACHABLE_ES}
+    settings.SEARCH_ENGINE = UNREACHABLE_ENGINE
 
     with pytest.raises(EngineUnreachable):
         run_reindex()

@@ -16,21 +16,20 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from search.models import (
+from search.analytics.models import ClickEvent, SearchEvent
+from search.merchandising.models import (
     BoostRule,
-    ClickEvent,
     FacetSetting,
     FieldWeights,
     PinnedProduct,
     PinRule,
     PriceBucketing,
     Redirect,
-    SearchEvent,
     SynonymSet,
 )
-from search.preview import preview_search
-from search.request import SearchRequest
-from search.rules import forget_cached_rules
+from search.merchandising.preview import preview_search
+from search.merchandising.rules import forget_cached_rules
+from search.query.request import SearchRequest
 from search.services import search_products
 from store.models import Product
 from store.roles import MERCHANDISER, assign_role
@@ -366,7 +365,7 @@ def test_facet_settings_curate_the_built_in_facets_too(catalog, client):
     # A hidden facet's filter still applies, and its chip still offers to remove it.
     rated = client.get("/api/search", {"category": "clothing/tops", "rating": "4"}).json()
     assert "rating" not in rated["facets"] and rated["total"] == search_products(
-        SearchRequest(category="clothing/tops", rating_min=4)).total < data["total"]
+        SearchRequest(category="clothing/tops", selected={"rating": 4})).total < data["total"]
     rated_page = client.get(reverse("search"), {"category": "clothing/tops", "rating": "4"}).content.decode()
     assert ">Rating<" not in rated_page and "4★ &amp; up" in rated_page  # the chip that removes the filter
 

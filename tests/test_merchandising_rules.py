@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from search.models import BoostRule, FieldWeights, PinnedProduct, PinRule, Redirect, SynonymSet
-from search.request import SearchRequest
-from search.rules import forget_cached_rules
+from search.merchandising.models import BoostRule, FieldWeights, PinnedProduct, PinRule, Redirect, SynonymSet
+from search.merchandising.rules import forget_cached_rules
+from search.query.request import SearchRequest
 from search.services import search_products
 from tests.conftest import sync_index
 

@@ -28,7 +28,9 @@ from ops.logging import RequestIdFilter, json_formatter
 from ops.metrics import DRIFT_CACHE_KEY, observe_search
 from ops.middleware import ReplicaRoutingMiddleware
 from ops.request_id import reset_request_id, set_request_id
-from search.request import SearchRequest, SearchResult
+from search.backends import get_backend
+from search.query.request import SearchRequest
+from search.query.result import SearchResult
 from store.models import Product
 from tests.catalog import build_catalog
 from tests.conftest import sync_index, wait_for
@@ -175,7 +177,7 @@ def test_request_latency_is_recorded_by_view_name(client, tantivy_backend):
 def test_search_latency_and_zero_result_rate(client, search_backend):
     build_catalog()
     sync_index()
-    engine = search_backend.config["ENGINE"]
+    engine = search_backend.name
     before = scrape(client)
     client.get("/api/search", {"q": "headphones"})
     client.get("/api/search", {"q": "qqqqxxzzz"})
@@ -194,7 +196,7 @@ def test_search_latency_and_zero_result_rate(client, search_backend):
 def test_observe_search_is_a_hook_callers_can_use(settings):
     from prometheus_client import REGISTRY
 
-    labels = {"kind": "text", "engine": settings.SEARCH_ENGINE["ENGINE"], "outcome": "zero_results"}
+    labels = {"kind": "text", "engine": get_backend().name, "outcome": "zero_results"}
     before = REGISTRY.get_sample_value("catalog_searches_total", labels) or 0
     observe_search(SearchResult(request=SearchRequest(text="nothing"), total=0, hits=[]), 0.012)
     assert REGISTRY.get_sample_value("catalog_searches_total", labels) == before + 1

@@ -20,7 +20,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from search.analytics import (
+from search.analytics.models import ClickEvent, SearchEvent
+from search.analytics.recorder import (
     click_url,
     flush_analytics,
     forget_popular_queries,
@@ -29,9 +30,9 @@ from search.analytics import (
     record_search,
     session_hash,
 )
-from search.models import ClickEvent, SearchEvent
-from search.reports import search_report
-from search.request import SearchRequest, SearchResult
+from search.analytics.reports import search_report
+from search.query.request import SearchRequest
+from search.query.result import SearchResult
 from search.services import autocomplete
 from store.roles import MERCHANDISER, assign_role
 from tests.catalog import build_catalog
@@ -88,13 +89,14 @@ def searched(text: str, total: int, http_request=None, redirect: str | None = No
 
 def test_a_search_is_recorded_normalised_without_personal_data(eager_tasks):
     http_request = shopper_request()
-    token = searched("  Red   T-Shirt ", 7, http_request, brands=("acme",), price_max=Decimal("30"),
-                     attributes=(("color", ("Red",)),), sort="price_asc", page=2)
+    token = searched("  Red   T-Shirt ", 7, http_request, selected={"brand": ("acme",), "price": (None, Decimal("30")),
+                                                                "attributes": (("color", ("Red",)),)},
+                     sort="price_asc", page=2)
     searches_and_clicks_written()
     event = SearchEvent.objects.get()
     assert str(event.token) == token
     assert (event.query, event.result_count, event.page, event.latency_ms) == ("red t-shirt", 7, 2, 12)
-    assert event.filters == {"brands": ["acme"], "price_max": "30", "attributes": {"color": ["Red"]},
+    assert event.filters == {"brands": ["acme"], "price_max": "30.00", "attributes": {"color": ["Red"]},
                              "sort": "price_asc"}
     key = http_request.session.session_key
     assert event.session_hash == session_hash(http_request) and key not in event.session_hash
@@ -272,7 +274,7 @@ def test_recording_goes_through_a_real_celery_worker(celery_worker):
 def test_the_search_page_and_api_record_searches_and_route_clicks(eager_tasks, client, search_backend):
     """End to end through the views: each results page is one event, each result link
     records its click and lands on the product."""
-    from search.models import ClickEvent, SearchEvent
+    from search.analytics.models import ClickEvent, SearchEvent
     from tests.catalog import build_catalog
     from tests.conftest import sync_index
 

@@ -4,7 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from search.request import MAX_RESULT_WINDOW, InvalidSearchRequest, SearchRequest
+from search.facets import facet_for, parse_request
+from search.facets.kinds import AttributeFacet, TermsFacet
+from search.query.request import MAX_RESULT_WINDOW, InvalidSearchRequest, SearchRequest
 from search.services import search_products
 from store.models import Product
 
@@ -90,50 +92,38 @@ def db_count(**filters) -> int:
 
 
 def test_brand_facet_is_disjunctive_and_counts_match_the_database(catalog):
-    result = search(category="clothing", brands=("acme",))
+    result = search(category="clothing", selected={"brand": ("acme",)})
     brands = facet(result, "brand")
     # picking Acme does not shrink the other brands' counts within Clothing
     for slug in ("acme", "zephyr", "nordic"):
         assert brands[slug].count == db_count(category__slug_path__startswith="clothing", brand__slug=slug)
     assert brands["acme"].selected and not brands["zephyr"].selected
     # and each count is what picking it adds
-    both = search(category="clothing", brands=("acme", "zephyr"))
+    both = search(category="clothing", selected={"brand": ("acme", "zephyr")})
     assert both.total == brands["acme"].count + brands["zephyr"].count
 
 
 @pytest.mark.parametrize("selection", [
-    {"brands": ("acme",)},
-    {"brands": ("zephyr", "nordic"), "in_stock": True},
-    {"attributes": (("color", ("Black",)),), "price_max": Decimal("100")},
-    {"rating_min": 4, "attributes": (("size", ("M", "L")),)},
+    {"brand": ["acme"]},
+    {"brand": ["zephyr", "nordic"], "in_stock": ["1"]},
+    {"attr_color": ["Black"], "price_max": ["100"]},
+    {"rating": ["4"], "attr_size": ["M", "L"]},
 ])
 def test_every_facet_count_equals_the_results_of_picking_it(catalog, selection):
-    base = dict(category="clothing", **selection)
-    result = search(**base)
+    """Every facet of the registry, picked through its own link: the count it showed is
+    what picking it finds (for a multi-select facet, what it adds to the selection)."""
+    base = {"category": ["clothing"], **selection, "page_size": ["50"]}
+    result = search_products(parse_request(base))
     for name, values in ((f.name, f.values) for f in result.facets):
+        declared = facet_for(name)
         for value in values:
-            if value.selected or name in ("category", "price"):
+            if value.selected or declared.name in ("category", "price"):
                 continue
-            picked = dict(base)
-            if name == "brand":
-                picked["brands"] = tuple(sorted({*base.get("brands", ()), value.value}))
-            elif name == "rating":
-                picked["rating_min"] = int(value.value)
-            elif name == "availability":
-                picked["in_stock"] = True
-            elif name.startswith("attr_"):
-                code = name[5:]
-                attrs = dict(base.get("attributes", ()))
-                attrs[code] = tuple(sorted({*attrs.get(code, ()), value.value}))
-                picked["attributes"] = tuple(sorted(attrs.items()))
-            own_selected = (
-                (name == "brand" and base.get("brands"))
-                or (name.startswith("attr_") and name[5:] in dict(base.get("attributes", ())))
-            )
-            expected = search(**picked).total
-            if own_selected:
-                # multi-select: the count is what this value adds to the selection
-                expected -= result.total
+            picked = declared.toggled(base, name, value.value)
+            multi_select = isinstance(declared, TermsFacet | AttributeFacet)
+            expected = search_products(parse_request(picked)).total
+            if multi_select and any(v.selected for v in values):
+                expected -= result.total  # what this value adds to the selection
             assert value.count == expected, (name, value.value)
 
 
@@ -153,11 +143,11 @@ def test_category_facet_counts_each_level(catalog):
 
 
 def test_price_and_rating_and_availability_filters(catalog):
-    result = search(price_min=Decimal("20"), price_max=Decimal("50"))
+    result = search(selected={"price": (Decimal("20"), Decimal("50"))})
     assert all(Decimal("20") <= h.price <= Decimal("50") for h in result.hits)
     assert result.total == db_count(price__gte=20, price__lte=50)
-    assert search(rating_min=4).total == db_count(rating_average__gte=4)
-    assert search(in_stock=True).total == db_count(stock_quantity__gt=0)
+    assert search(selected={"rating": 4}).total == db_count(rating_average__gte=4)
+    assert search(selected={"availability": True}).total == db_count(stock_quantity__gt=0)
     ranges = facet(search(), "price")
     assert sum(v.count for v in ranges.values()) == 14
 

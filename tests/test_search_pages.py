@@ -15,7 +15,7 @@ from django.urls import reverse
 from django_unicorn.call_method_parser import parse_call_method_name
 from lxml import html as lxml_html
 
-from search.request import MAX_RESULT_WINDOW
+from search.query.request import MAX_RESULT_WINDOW
 from search.templatetags.search_listing import action_arg
 from store.models import Product
 from tests.conftest import engine_config, sync_index

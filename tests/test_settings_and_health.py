@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import UNREACHABLE_ENGINE, engine_config
+
 ROOT = Path(__file__).resolve().parent.parent
 SERVICE_VARS = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ELASTICSEARCH_URL", "SECRET_KEY", "DEBUG")
 
@@ -17,7 +19,7 @@ print(json.dumps({
     "db": settings.DATABASES["default"]["ENGINE"],
     "cache": settings.CACHES["default"]["BACKEND"],
     "eager": settings.CELERY_TASK_ALWAYS_EAGER,
-    "engine": settings.SEARCH_ENGINE["ENGINE"],
+    "engine": settings.SEARCH_ENGINE["BACKEND"],
     "debug": settings.DEBUG,
 }))
 """
@@ -36,7 +38,7 @@ def test_nothing_set_runs_embedded(tmp_path):
     assert json.loads(out.stdout) == {
         # ops.cache.Instrumented*: the Django backend, counting hits and misses for /metrics.
         "db": "django.db.backends.sqlite3", "cache": "ops.cache.InstrumentedLocMemCache",
-        "eager": True, "engine": "tantivy", "debug": True,
+        "eager": True, "engine": "search.backends.tantivy", "debug": True,
     }
 
 
@@ -49,7 +51,7 @@ def test_each_variable_switches_one_part_to_the_real_service(tmp_path):
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {
         "db": "django.db.backends.postgresql", "cache": "ops.cache.InstrumentedRedisCache",
-        "eager": False, "engine": "elasticsearch", "debug": True,
+        "eager": False, "engine": "search.backends.elasticsearch", "debug": True,
     }
 
 
@@ -83,8 +85,7 @@ def test_readyz_is_ready_when_every_service_answers(client, tantivy_backend):
 
 @pytest.mark.django_db
 def test_readyz_names_the_failing_search_engine(client, settings):
-    settings.SEARCH_ENGINE = {**settings.SEARCH_ENGINE, "ENGINE": "elasticsearch", "URL": "http://127.0.0.1:9",
-                              "PLAIN_JSON": True, "TIMEOUT": 1}
+    settings.SEARCH_ENGINE = UNREACHABLE_ENGINE
     response = client.get("/readyz")
     assert response.status_code == 503
     assert list(response.json()["failing"]) == ["search"]
@@ -92,7 +93,7 @@ def test_readyz_names_the_failing_search_engine(client, settings):
 
 @pytest.mark.django_db
 def test_readyz_names_a_missing_index(client, settings, tmp_path):
-    settings.SEARCH_ENGINE = {**settings.SEARCH_ENGINE, "ENGINE": "tantivy", "PATH": str(tmp_path / "none")}
+    settings.SEARCH_ENGINE = engine_config("tantivy", tmp_path / "none", None)
     response = client.get("/readyz")
     assert response.status_code == 503
     assert "reindex" in response.json()["failing"]["search"]

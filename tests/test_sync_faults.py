@@ -1,7 +1,6 @@
 """The index follows the database through engine outages, worker outages and crashes."""
 
 import threading
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -11,31 +10,11 @@ from django.db import connection, connections
 from indexing.models import OutboxEntry
 from indexing.sync import drain_outbox
 from indexing.verify import compare
-from search.backends import SearchUnavailable, get_backend
-from search.request import SearchRequest
+from search.backends import SearchUnavailable
+from search.query.request import SearchRequest
 from search.services import search_products
 from store.models import Brand, Category, Product
-from tests.conftest import wait_for
-
-
-@contextmanager
-def engine_down(settings):
-    """The configured engine becomes unreachable: Elasticsearch on a closed port;
-    tantivy locked by another writer."""
-    config = settings.SEARCH_ENGINE
-    if config["ENGINE"] == "elasticsearch":
-        settings.SEARCH_ENGINE = {**config, "URL": "http://127.0.0.1:9", "TIMEOUT": 1}
-        yield
-    else:
-        settings.SEARCH_ENGINE = {**config, "WRITER_WAIT_SECONDS": 0.2}
-        index = get_backend()._index()
-        writer = index.writer(15_000_000, 1)  # holds the lock, as a stuck writer would
-        try:
-            yield
-        finally:
-            writer.rollback()
-            del writer
-    settings.SEARCH_ENGINE = config
+from tests.conftest import engine_down, wait_for
 
 
 def make_products(n: int) -> list[Product]:

@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from search.request import SearchRequest
+from search.query.request import SearchRequest
 from search.services import search_products
 from store.models import Brand, Category, Product
 from tests.conftest import wait_for
@@ -48,4 +48,4 @@ def test_stock_to_zero_changes_the_availability_facet(celery_worker, search_back
     # A sale takes the last units: the checkout's stock path is a QuerySet.update().
     Product.objects.filter(pk=products[0].pk).update(stock_quantity=0)
     assert wait_for(lambda: in_stock_count() == 2)
-    assert search_products(SearchRequest(category="garden", in_stock=True)).total == 2
+    assert search_products(SearchRequest(category="garden", selected={"availability": True})).total == 2

@@ -1,7 +1,7 @@
 """The tantivy engine's shortcuts give what the long way gives: typo-tolerant words and SKU
-prefixes expanded into the index's own terms (search/backends/tantivy_terms.py) match what
+prefixes expanded into the index's own terms (search/backends/tantivy/terms.py) match what
 tantivy's own fuzzy and prefix queries match, kept in step with every commit; facet
-aggregations hosted in another group's run (search/backends/tantivy_facets.py) count what
+aggregations hosted in another group's run (search/backends/tantivy/hosting.py) count what
 their own run counts."""
 
 from decimal import Decimal
@@ -9,12 +9,13 @@ from decimal import Decimal
 import pytest
 import tantivy
 
-from search.backends import tantivy_backend as tantivy_backend_module
-from search.backends import tantivy_terms
-from search.backends.tantivy_compiler import any_term
-from search.request import SearchRequest
+from search.backends.tantivy import backend as tantivy_backend_module
+from search.backends.tantivy import terms as tantivy_terms
+from search.backends.tantivy.compiler import any_term
+from search.query.request import SearchRequest
+from search.query.text import fuzziness, stem
+from search.results import assemble_result
 from search.services import search_products
-from search.text import fuzziness, stem
 from store.models import Product
 from tests.catalog import build_catalog
 from tests.conftest import sync_index
@@ -71,18 +72,19 @@ def test_a_sku_prefix_shared_by_many_skus_is_still_found(indexed, tantivy_backen
 
 
 @pytest.mark.parametrize("request_", [
-    SearchRequest(category="clothing", brands=("acme", "zephyr")),
-    SearchRequest(category="clothing", brands=("acme",), in_stock=True, rating_min=3),
-    SearchRequest(category="clothing/tops", brands=("acme", "nordic"), price_max=Decimal("90")),
-    SearchRequest(text="shirt", category="clothing/tops", attributes=(("color", ("Black",)),)),
-    SearchRequest(text="shirt", category="clothing/tops", attributes=(("color", ("Black", "White")),),
-                  brands=("acme", "zephyr")),
-    SearchRequest(category="clothing/tops/t-shirts", in_stock=True),
+    SearchRequest(category="clothing", selected={"brand": ("acme", "zephyr")}),
+    SearchRequest(category="clothing", selected={"brand": ("acme",), "availability": True, "rating": 3}),
+    SearchRequest(category="clothing/tops", selected={"brand": ("acme", "nordic"), "price": (None, Decimal("90"))}),
+    SearchRequest(text="shirt", category="clothing/tops", selected={"attributes": (("color", ("Black",)),)}),
+    SearchRequest(text="shirt", category="clothing/tops",
+                  selected={"attributes": (("color", ("Black", "White")),), "brand": ("acme", "zephyr")}),
+    SearchRequest(category="clothing/tops/t-shirts", selected={"availability": True}),
 ])
 def test_every_filter_facets_hosted_in_a_group_run_count_as_their_own_run(indexed, tantivy_backend, monkeypatch,
                                                                          request_):
     def facets():
-        result = tantivy_backend.search(request_)
+        found = tantivy_backend.search(request_)
+        result = assemble_result(request_, found)
         return result.total, [(f.name, [(v.value, v.count, v.selected) for v in f.values]) for f in result.facets]
 
     hosts = []

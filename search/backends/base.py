@@ -6,11 +6,22 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from search.request import SearchRequest, SearchResult
+from search.query.request import SearchRequest
+from search.query.result import SearchHit
 
 
 class SearchUnavailable(RuntimeError):
     """The engine cannot be reached (or is locked); the caller keeps its outbox rows."""
+
+
+@dataclass
+class EngineResult:
+    """What an engine found: the total, a page of hits, and the facets' aggregation
+    results in Elasticsearch's response shape. search.services makes the result pages show."""
+
+    total: int
+    hits: list[SearchHit]
+    aggregations: dict
 
 
 @dataclass
@@ -24,9 +35,26 @@ class SearchBackend(ABC):
     that points at one concrete index; a reindex builds a new concrete index and
     switches the alias to it."""
 
+    # A short name for metrics, logs and the reindex history ("tantivy", "elasticsearch").
+    name: str = ""
+
     def __init__(self, config: dict) -> None:
         self.config = config
+        self.options: dict = config.get("OPTIONS", {})
         self.alias = config["INDEX_NAME"]
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where an operator should look: "http://es:9200", "/srv/search/products"."""
+
+    @abstractmethod
+    def list_indices(self) -> list[str]:
+        """Every concrete index of this alias, current or not (a reindex's leftovers too)."""
+
+    @abstractmethod
+    def environment(self) -> dict[str, str]:
+        """The environment variables that give another process (a worker) this engine."""
 
     @abstractmethod
     def ping(self) -> None:
@@ -44,7 +72,7 @@ class SearchBackend(ABC):
     def delete_documents(self, ids: Iterable[int], index: str | None = None) -> None: ...
 
     @abstractmethod
-    def search(self, request: SearchRequest) -> SearchResult: ...
+    def search(self, request: SearchRequest) -> EngineResult: ...
 
     @abstractmethod
     def count(self) -> int: ...

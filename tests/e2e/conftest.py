@@ -58,7 +58,7 @@ def shop(live_server, transactional_db, settings, tmp_path):
     catalog = build_catalog()
     sync_index()
     yield live_server.url, catalog
-    from search.analytics import flush_analytics
+    from search.analytics.recorder import flush_analytics
 
     # The searches' analytics events are written (eagerly, by their thread) before the tables are emptied.
     flush_analytics()

@@ -3,7 +3,7 @@ pin through the admin forms, see them in the search preview, and on the storefro
 within seconds, without a reindex.
 
 The compiled rules are cached per process and re-checked against a version key in the
-shared cache every couple of seconds (search.rules); the live server runs in this process,
+shared cache every couple of seconds (search.merchandising.rules); the live server runs in this process,
 so the storefront is polled, with a deadline, right after the saves (before the preview,
 which drops this process's copy on its own)."""
 
@@ -18,8 +18,8 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from search.models import PinnedProduct, PinRule, SynonymSet
-from search.request import SearchRequest
+from search.merchandising.models import PinnedProduct, PinRule, SynonymSet
+from search.query.request import SearchRequest
 from search.services import search_products
 from store.models import Product
 from store.roles import MERCHANDISER, assign_role

@@ -36,7 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args, batch_size: int, keep_old: bool, no_input: bool, **options) -> None:
         if not MIN_BATCH_SIZE <= batch_size <= MAX_BATCH_SIZE:
             raise CommandError(f"--batch-size must be between {MIN_BATCH_SIZE} and {MAX_BATCH_SIZE}.")
-        engine = get_backend().config["ENGINE"]
+        engine = get_backend().name
         try:
             check_engine()  # before asking: no point confirming a rebuild that cannot run
         except EngineUnreachable as exc:

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from search.es_index import index_body
+from search.backends.elasticsearch.mapping import index_body
 
 MIRROR = Path(settings.BASE_DIR) / "deploy" / "elasticsearch" / "products-index.json"
 

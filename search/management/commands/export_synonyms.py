@@ -1,13 +1,13 @@
 """Export the active synonym sets in the Solr / Elasticsearch synonyms format
-(search.synonym_files); import_synonyms reads it back."""
+(search.merchandising.synonym_files); import_synonyms reads it back."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from search.models import SynonymSet
-from search.synonym_files import export_lines
+from search.merchandising.models import SynonymSet
+from search.merchandising.synonym_files import export_lines
 
 
 class Command(BaseCommand):

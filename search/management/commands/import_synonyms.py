@@ -1,4 +1,4 @@
-"""Import synonym sets from a Solr / Elasticsearch synonyms file (search.synonym_files).
+"""Import synonym sets from a Solr / Elasticsearch synonyms file (search.merchandising.synonym_files).
 
 All or nothing: a malformed or refused line is reported with its line number and no
 set is saved. Sets identical to an existing one are skipped; ``--replace`` deletes the
@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from search.models import SynonymSet
-from search.rules import bump_rules_version
-from search.synonym_files import SynonymFileError, parse_synonyms
+from search.merchandising.models import SynonymSet
+from search.merchandising.rules import bump_rules_version
+from search.merchandising.synonym_files import SynonymFileError, parse_synonyms
 
 MAX_REPORTED_ERRORS = 50
 

@@ -1,0 +1,120 @@
+"""Search analytics in the admin: the events (read-only) and the report
+(``admin:search_report``), a custom admin view hung on the SearchEvent admin so that it
+shares its permissions."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+
+from search.analytics.models import ClickEvent, SearchEvent
+from store.models import Product
+
+# --- Analytics (read-only; purge_search_analytics deletes old rows) -----------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(SearchEvent)
+class SearchEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "query", "result_count", "redirected", "page", "latency_ms")
+    list_filter = ("redirected", "page")
+    search_fields = ("query",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_urls(self):
+        report = path("report/", self.admin_site.admin_view(self.report_view), name="search_report")
+        return [report, *super().get_urls()]
+
+    def report_view(self, request: HttpRequest) -> TemplateResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        from search.analytics.reports import column_bars, horizontal_bars, search_report
+
+        form = ReportForm(request.GET or None)
+        report = chart = days_chart = None
+        data = ReportForm.defaults()
+        if form.is_valid() or not request.GET:
+            data = form.cleaned_data if request.GET else data
+            report = search_report(*form.period(data), min_searches=data["min_searches"],
+                                   max_ctr=data["max_ctr"] / 100)
+            chart = horizontal_bars([(r.query, r.searches, r.clicked_searches) for r in report.top_queries])
+            days_chart = column_bars([(d.day.isoformat(), d.searches, d.zero_results) for d in report.days])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Search report",
+            "opts": self.model._meta,
+            "form": form,
+            "report": report,
+            "chart": chart,
+            "days_chart": days_chart,
+            "criteria": data,
+        }
+        return TemplateResponse(request, "admin/search/report.html", context)
+
+
+class ReportForm(forms.Form):
+    DEFAULT_DAYS = 30
+
+    start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                            help_text="First day (default: 30 days ago).")
+    end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                          help_text="Last day, included (default: today).")
+    min_searches = forms.IntegerField(label="Low CTR: at least this many searches", min_value=1,
+                                      max_value=1_000_000, initial=10, required=False)
+    max_ctr = forms.IntegerField(label="…and a click-through rate below (%)", min_value=0, max_value=100,
+                                 initial=10, required=False)
+
+    @classmethod
+    def defaults(cls) -> dict:
+        return {"start": None, "end": None, "min_searches": 10, "max_ctr": 10}
+
+    def clean(self) -> dict:
+        data = super().clean()
+        data["min_searches"] = data.get("min_searches") or 10
+        data["max_ctr"] = 10 if data.get("max_ctr") is None else data["max_ctr"]
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError("The first day is after the last day.")
+        return data
+
+    def period(self, data: dict) -> tuple[datetime, datetime]:
+        today = timezone.localdate()
+        last = data.get("end") or today
+        first = data.get("start") or last - timedelta(days=self.DEFAULT_DAYS - 1)
+        tz = timezone.get_current_timezone()
+        return (datetime.combine(first, time.min, tzinfo=tz),
+                datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz))
+
+
+@admin.register(ClickEvent)
+class ClickEventAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "query", "product", "position")
+    search_fields = ("query",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ClickEvent]:
+        names = Product.objects.filter(pk=OuterRef("product_id")).values("name")[:1]
+        return super().get_queryset(request).annotate(product_name=Subquery(names))
+
+    @admin.display(description="Product")
+    def product(self, click: ClickEvent) -> str:
+        return click.product_name or f"product {click.product_id} (deleted)"

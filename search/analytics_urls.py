@@ -1,9 +1,0 @@
-"""The click endpoint of the search analytics (included by config/urls.py)."""
-
-from django.urls import path
-
-from search import analytics_views
-
-urlpatterns = [
-    path("search/click", analytics_views.click, name="search_click"),
-]

@@ -1,0 +1,163 @@
+"""Compile a SearchRequest into an Elasticsearch request body."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from search.documents import PREFIX_MAX_CHARS
+from search.facets import AggregationPlan, aggregation_plan
+from search.query.filters import Filter, filters_without
+from search.query.ranking import (
+    DEFAULT_FIELD_WEIGHTS,
+    FUZZY_FIELDS,
+    IN_STOCK_BOOST,
+    PHRASE_BOOST,
+    PHRASE_SLOP,
+    POPULAR_BOOST,
+    POPULAR_SALES,
+    SKU_EXACT_BOOST,
+    SKU_PREFIX_BOOST,
+    SKU_PREFIX_MIN_CHARS,
+)
+from search.query.request import SearchRequest
+from search.query.text import fuzziness, query_words
+
+SORT_FIELDS = {
+    "price_asc": [{"sort_price_asc": "asc"}],
+    "price_desc": [{"sort_price_desc": "desc"}],
+    "newest": [{"sort_newest": "desc"}],
+    "rating": [{"sort_rating": "desc"}],
+    "bestselling": [{"sort_bestselling": "desc"}],
+}
+
+
+def word_clause(word: str, weights: Mapping[str, float]) -> dict:
+    """One query word in any text field, exactly or (on name and brand) with typos."""
+    clauses = [{"match": {f: {"query": word, "boost": w}}} for f, w in weights.items() if w]
+    distance = fuzziness(word)
+    if distance:
+        clauses += [{"match": {f: {"query": word, "boost": w, "fuzziness": distance}}} for f, w in FUZZY_FIELDS.items()]
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
+def alternatives_for(group: tuple[tuple[str, ...], ...], weights: Mapping[str, float]) -> list[dict]:
+    """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
+    return [
+        word_clause(alt[0], weights) if len(alt) == 1 else {"bool": {"must": [word_clause(w, weights) for w in alt]}}
+        for alt in group
+    ]
+
+
+def apply_boosts(query: dict, boosts) -> dict:
+    """Multiply the score of the products a rule targets by its factor (same structure as tantivy's)."""
+    for boost in boosts:
+        target = filter_clause(boost.filter)
+        query = {"bool": {"should": [
+            {"bool": {"must": [query, target], "boost": boost.factor}},
+            {"bool": {"must": [query], "must_not": [target]}},
+        ], "minimum_should_match": 1}}
+    return query
+
+
+def prefix_query(text: str) -> dict | None:
+    """As-you-type: every word is a prefix of some word of the name or brand."""
+    words = query_words(text)
+    if not words:
+        return None
+    return {"bool": {"filter": [{"term": {"prefixes": w[:PREFIX_MAX_CHARS]}} for w in words]}}
+
+
+def text_query(req: SearchRequest) -> dict | None:
+    if req.autocomplete:
+        return prefix_query(req.text)
+    text = req.text
+    words = query_words(text)
+    lowered = text.strip().lower()
+    alternatives: list[dict] = []
+    if words:
+        weights = dict(req.tuning.field_weights) if req.tuning else DEFAULT_FIELD_WEIGHTS
+        groups = (req.tuning.word_groups if req.tuning and req.tuning.word_groups
+                  else tuple(((w,),) for w in words))
+        per_word = [{"bool": {"should": alternatives_for(group, weights), "minimum_should_match": 1}}
+                    for group in groups]
+        alternatives.append({"bool": {"should": per_word, "minimum_should_match": 1}} if req.match_any
+                            else {"bool": {"must": per_word}})
+    if lowered:
+        alternatives.append({"term": {"sku_lower": {"value": lowered, "boost": SKU_EXACT_BOOST}}})
+        if len(lowered) >= SKU_PREFIX_MIN_CHARS:
+            alternatives.append({"constant_score": {"filter": {"prefix": {"sku_lower": lowered}},
+                                                    "boost": SKU_PREFIX_BOOST}})
+        if lowered.isdigit() and len(lowered) < 12:
+            alternatives.append({"term": {"id": {"value": int(lowered), "boost": SKU_EXACT_BOOST}}})
+    if not alternatives:
+        return None
+    should: list[dict] = []
+    if len(words) >= 2:
+        should.append({"match_phrase": {"name": {"query": " ".join(words), "slop": PHRASE_SLOP,
+                                                 "boost": PHRASE_BOOST}}})
+    should.append({"constant_score": {"filter": {"term": {"in_stock": True}}, "boost": IN_STOCK_BOOST}})
+    should.append({"constant_score": {"filter": {"range": {"popularity": {"gte": POPULAR_SALES}}},
+                                      "boost": POPULAR_BOOST}})
+    query = {"bool": {"must": [{"bool": {"should": alternatives, "minimum_should_match": 1}}], "should": should}}
+    if req.tuning and req.tuning.boosts and req.sort == "relevance":
+        query = apply_boosts(query, req.tuning.boosts)
+    return query
+
+
+def filter_clause(f: Filter) -> dict:
+    if f.kind == "term":
+        return {"term": {f.field: f.values[0]}}
+    if f.kind == "terms":
+        return {"terms": {f.field: list(f.values)}}
+    if f.kind == "not_terms":
+        return {"bool": {"must_not": [{"terms": {f.field: list(f.values)}}]}}
+    if f.kind in ("range", "int_range"):
+        bounds = {k: v for k, v in (("gte", f.gte), ("lte", f.lte)) if v is not None}
+        return {"range": {f.field: bounds}}
+    raise ValueError(f"unknown filter kind {f.kind}")
+
+
+def bool_filter(filters: list[Filter]) -> dict:
+    return {"bool": {"filter": [filter_clause(f) for f in filters]}}
+
+
+def search_body(req: SearchRequest, filters: list[Filter]) -> dict:
+    """Hits under every filter (post_filter); each facet under every filter but its own."""
+    main = text_query(req) if req.text else None
+    body: dict = {
+        "query": main or {"match_all": {}},
+        "from": req.offset,
+        "size": req.limit,
+        "track_total_hits": True,
+        "_source": ["id", "name", "slug", "sku", "brand", "price", "currency", "compare_at_price", "in_stock",
+                    "rating", "rating_count", "image_url"],
+    }
+    if filters:
+        body["post_filter"] = bool_filter(filters)
+    sort = "bestselling" if req.autocomplete or (req.sort == "relevance" and not req.text) else req.sort
+    body["sort"] = SORT_FIELDS.get(sort, ["_score", {"id": "asc"}])
+    if req.with_facets:
+        body["aggs"] = {
+            f"group{i}": {"filter": bool_filter(filters_without(filters, group)), "aggs": aggs}
+            for i, (group, aggs) in enumerate(aggregation_plan(req))
+        }
+    return body
+
+
+def aggregations_body(req: SearchRequest, filters: list[Filter], plan: AggregationPlan) -> dict:
+    """A second request for the aggregations that needed the first one's results."""
+    main = text_query(req) if req.text else None
+    return {
+        "query": main or {"match_all": {}},
+        "size": 0,
+        "aggs": {f"group{i}": {"filter": bool_filter(filters_without(filters, group)), "aggs": aggs}
+                 for i, (group, aggs) in enumerate(plan)},
+    }
+
+
+def unwrap_aggregations(aggregations: dict) -> dict:
+    """Flatten our filter-wrapped groups back to facet name → aggregation result."""
+    raw: dict = {}
+    for group in aggregations.values():
+        raw.update({k: v for k, v in group.items() if isinstance(v, dict)})
+    return raw

@@ -1,0 +1,237 @@
+"""Resolve the merchandising rules that apply to one query into a ``Tuning``.
+
+The compiled rules are cached per process and reloaded when a save bumps the
+version key in the shared cache (checked at most every RULES_CHECK_SECONDS), so
+a saved rule is live within seconds everywhere, without a reindex.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from search.documents import EPOCH, ID_SPACE
+from search.query.filters import RULES_GROUP, Filter
+from search.query.text import query_words
+from search.query.tuning import DEFAULT_WEIGHTS, Boost, Tuning
+
+if TYPE_CHECKING:  # for annotations only: at run time the models are imported where used
+    from search.merchandising.models import BoostRule
+
+VERSION_KEY = "search:rules-version"
+RULES_CHECK_SECONDS = 2.0
+
+
+@dataclass
+class Window:
+    starts_at: datetime | None
+    ends_at: datetime | None
+
+    def live(self, now: datetime) -> bool:
+        return (self.starts_at is None or self.starts_at <= now) and (self.ends_at is None or now < self.ends_at)
+
+
+@dataclass
+class CompiledRules:
+    synonyms: list[tuple[Window, str, tuple[str, ...], list[tuple[str, ...]]]] = field(default_factory=list)
+    boosts: list[tuple[Window, BoostRule]] = field(default_factory=list)
+    pins: dict[str, list[tuple[Window, list[int], list[int]]]] = field(default_factory=dict)
+    redirects: dict[str, list[tuple[Window, str]]] = field(default_factory=dict)
+    weights: list[tuple[Window, tuple[tuple[str, float], ...]]] = field(default_factory=list)
+    # Facet curation by category slug path (search.models.FacetSetting / PriceBucketing).
+    facet_settings: dict[str, list[FacetCuration]] = field(default_factory=dict)
+    price_bucketing: dict[str, PriceChoice] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FacetCuration:
+    attribute: str  # an attribute code or a built-in facet's name (search.models.BUILT_IN_FACETS)
+    label: str
+    position: int | None  # None: the facet's usual place
+    visible: bool
+
+
+@dataclass(frozen=True)
+class PriceChoice:
+    mode: str  # auto, fixed or equal_count
+    step: int | None = None
+    range_count: int = 4
+
+
+def _incr_version() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        cache.set(VERSION_KEY, 1, None)
+
+
+def bump_rules_version() -> None:
+    """Now, and again once the transaction commits: a process that reloaded in between
+    (and so read the rows as they were before the commit) reloads once more."""
+    _incr_version()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_incr_version)
+
+
+_memo: dict = {"version": None, "checked": 0.0, "rules": None}
+_lock = threading.Lock()
+
+
+def forget_cached_rules() -> None:
+    """Drop this process's copy (tests roll back rule rows without a save to bump the version)."""
+    with _lock:
+        _memo.update(version=None, checked=0.0, rules=None)
+
+
+def current_rules() -> CompiledRules:
+    now = time.monotonic()
+    with _lock:
+        if _memo["rules"] is not None and now - _memo["checked"] < RULES_CHECK_SECONDS:
+            return _memo["rules"]
+        version = cache.get(VERSION_KEY)
+        if _memo["rules"] is None or version != _memo["version"]:
+            _memo["rules"] = load_rules()
+            _memo["version"] = version
+        _memo["checked"] = now
+        return _memo["rules"]
+
+
+def words_of(term: str) -> tuple[str, ...]:
+    return tuple(query_words(term))
+
+
+def load_rules() -> CompiledRules:
+    from search.merchandising.models import (
+        BoostRule,
+        FacetSetting,
+        FieldWeights,
+        PinRule,
+        PriceBucketing,
+        Redirect,
+        SynonymSet,
+    )
+
+    rules = CompiledRules()
+    for s in SynonymSet.objects.filter(is_active=True):
+        terms = [words_of(t) for t in s.term_list()]
+        terms = [t for t in terms if t]
+        if len(terms) < 2:
+            continue
+        window = Window(s.starts_at, s.ends_at)
+        heads = terms if s.kind == SynonymSet.Kind.TWO_WAY else terms[:1]
+        for head in heads:
+            rules.synonyms.append((window, str(s), head, terms))
+    for b in BoostRule.objects.filter(is_active=True).select_related("brand", "category"):
+        rules.boosts.append((Window(b.starts_at, b.ends_at), b))
+    for p in PinRule.objects.filter(is_active=True).prefetch_related("entries"):
+        pins = [e.product_id for e in p.entries.all() if e.action == "pin"]
+        hides = [e.product_id for e in p.entries.all() if e.action == "hide"]
+        rules.pins.setdefault(p.query, []).append((Window(p.starts_at, p.ends_at), pins, hides))
+    for r in Redirect.objects.filter(is_active=True):
+        rules.redirects.setdefault(r.query, []).append((Window(r.starts_at, r.ends_at), r.url))
+    for w in FieldWeights.objects.filter(is_active=True).order_by("-updated_at"):
+        weights = (("name", float(w.name)), ("brand", float(w.brand)), ("category_text", float(w.category)),
+                   ("description", float(w.description)))
+        rules.weights.append((Window(w.starts_at, w.ends_at), weights))
+    for f in FacetSetting.objects.select_related("category").order_by("position", "attribute"):
+        rules.facet_settings.setdefault(f.category.slug_path, []).append(
+            FacetCuration(f.attribute, f.label, f.position, f.visible))
+    for pb in PriceBucketing.objects.select_related("category"):
+        rules.price_bucketing[pb.category.slug_path] = PriceChoice(pb.mode, pb.step, pb.range_count)
+    return rules
+
+
+def nearest_setting(settings_by_path: dict, category_path: str | None):
+    """The setting of the category or of its nearest ancestor having one, else None."""
+    if not category_path:
+        return None
+    parts = category_path.split("/")
+    for end in range(len(parts), 0, -1):
+        found = settings_by_path.get("/".join(parts[:end]))
+        if found is not None:
+            return found
+    return None
+
+
+def facet_curation(category_path: str | None) -> list[FacetCuration] | None:
+    return nearest_setting(current_rules().facet_settings, category_path)
+
+
+def price_choice(category_path: str | None) -> PriceChoice | None:
+    return nearest_setting(current_rules().price_bucketing, category_path)
+
+
+def boost_filter(rule, now: datetime) -> Filter:
+    target = rule.target
+    if target == "brand":
+        return Filter(RULES_GROUP, "terms", "brand_slug", (rule.brand.slug,))
+    if target == "category":
+        return Filter(RULES_GROUP, "term", "category_paths", (rule.category.slug_path,))
+    if target == "out_of_stock":
+        return Filter(RULES_GROUP, "term", "in_stock", (False,))
+    cutoff = now - timedelta(days=rule.new_within_days or 0)
+    return Filter(RULES_GROUP, "int_range", "sort_newest", gte=max(0, int(cutoff.timestamp()) - EPOCH) * ID_SPACE)
+
+
+def expand_synonyms(words: list[str], rules: CompiledRules, now: datetime):
+    """Greedy longest match of synonym heads over the query words."""
+    live = [(label, head, terms) for window, label, head, terms in rules.synonyms if window.live(now)]
+    groups, applied, i = [], [], 0
+    while i < len(words):
+        best = None
+        for label, head, terms in live:
+            if tuple(words[i:i + len(head)]) == head and (best is None or len(head) > len(best[1])):
+                best = (label, head, terms)
+        if best:
+            label, head, terms = best
+            alternatives = [head] + [t for t in terms if t != head]
+            groups.append(tuple(dict.fromkeys(alternatives)))
+            applied.append(label)
+            i += len(head)
+        else:
+            groups.append(((words[i],),))
+            i += 1
+    return tuple(groups), tuple(dict.fromkeys(applied))
+
+
+@dataclass
+class Resolution:
+    tuning: Tuning
+    redirect: str | None = None
+    pinned_ids: tuple[int, ...] = ()
+    hidden_ids: tuple[int, ...] = ()
+
+
+def resolve(text: str, rules: CompiledRules | None = None, now: datetime | None = None) -> Resolution:
+    from search.merchandising.validators import normalise_query
+
+    rules = rules or current_rules()
+    now = now or timezone.now()
+    query = normalise_query(text)
+    redirect = next((url for window, url in rules.redirects.get(query, []) if window.live(now)), None)
+    pins, hides = [], []
+    for window, pinned, hidden in rules.pins.get(query, []) if query else []:
+        if window.live(now):
+            pins += [p for p in pinned if p not in pins]
+            hides += [h for h in hidden if h not in hides]
+    weights = next((w for window, w in rules.weights if window.live(now)), DEFAULT_WEIGHTS)
+    words = query_words(text)
+    groups, applied = expand_synonyms(words, rules, now) if words else ((), ())
+    boosts = []
+    for window, rule in rules.boosts:
+        if not window.live(now):
+            continue
+        term = rule.query_term.strip().lower()
+        if term and term not in words and term not in query:
+            continue
+        boosts.append(Boost(rule.name, float(rule.factor), boost_filter(rule, now), term))
+    tuning = Tuning(field_weights=weights, word_groups=groups if applied else (), boosts=tuple(boosts),
+                    excluded_ids=tuple(hides), synonyms_applied=applied)
+    return Resolution(tuning, redirect, tuple(p for p in pins if p not in hides), tuple(hides))

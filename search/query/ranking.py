@@ -1,0 +1,26 @@
+"""The ranking policy both compilers apply, in one engine-neutral place.
+
+Field weights say how much a word found in each text field counts; the boosts add
+what a shopper expects on top of text relevance (an exact SKU first, whole phrases,
+products in stock and selling). Each compiler expresses them in its engine's terms.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+# Name above brand and category above description. Merchandisers override them with a
+# FieldWeights rule (search.merchandising): these are the weights without one.
+DEFAULT_FIELD_WEIGHTS: MappingProxyType[str, float] = MappingProxyType(
+    {"name": 3.0, "brand": 2.0, "category_text": 2.0, "description": 1.0}
+)
+# Typo-tolerant matching is on these fields only (descriptions are too noisy).
+FUZZY_FIELDS: MappingProxyType[str, float] = MappingProxyType({"name": 1.5, "brand": 1.0})
+PHRASE_BOOST = 3.0
+PHRASE_SLOP = 2
+SKU_EXACT_BOOST = 100.0
+SKU_PREFIX_BOOST = 20.0
+SKU_PREFIX_MIN_CHARS = 3
+IN_STOCK_BOOST = 0.5
+POPULAR_BOOST = 0.3
+POPULAR_SALES = 100

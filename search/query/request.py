@@ -1,0 +1,101 @@
+"""The engine-neutral search request.
+
+The facets (search.facets) turn GET parameters into a validated ``SearchRequest``;
+each engine's compiler turns it into that engine's query. Nothing else builds queries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from search.query.tuning import Tuning
+
+MAX_TEXT_LENGTH = 200
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 24
+# Both engines page inside a window; beyond it ask the shopper to refine.
+MAX_RESULT_WINDOW = 5000
+MAX_FILTER_VALUES = 50
+
+SORTS = {
+    "relevance": "Relevance",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "newest": "Newest",
+    "rating": "Top rated",
+    "bestselling": "Best selling",
+}
+
+_CATEGORY_PATH = re.compile(r"^[-a-zA-Z0-9_]+(/[-a-zA-Z0-9_]+)*$")
+
+# A facet's selection, as its facet parsed it: a tuple of values, a (low, high) pair, a number...
+Selection = Any
+
+
+class InvalidSearchRequest(ValueError):
+    """A request a shopper can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    text: str = ""
+    category: str | None = None
+    # Facet name → its selection (search.facets parses and validates them). A mapping
+    # is accepted and kept as a sorted tuple of pairs, so that requests stay hashable.
+    selected: tuple[tuple[str, Selection], ...] | Mapping[str, Selection] = ()
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    with_facets: bool = True
+    # As-you-type: every word matches as a prefix of a name or brand word.
+    autocomplete: bool = False
+    # The relaxed fallback: any word may match instead of every word.
+    match_any: bool = False
+    # Set by search.services, never from the URL: merchandising rules for this
+    # query (search.query.tuning.Tuning), a restriction to given ids (pins), and an
+    # explicit (offset, limit) when pins shift the organic results.
+    tuning: Tuning | None = None
+    only_ids: tuple[int, ...] = ()
+    window: tuple[int, int] | None = None
+    # Set by search.services from the category's price bucketing (never from the URL):
+    # a fixed range width, or a number of ranges holding similar numbers of products;
+    # neither: round-number ranges that adapt to the results.
+    price_step: float | None = None
+    price_equal_ranges: int = 0
+
+    def __post_init__(self) -> None:
+        if len(self.text) > MAX_TEXT_LENGTH:
+            raise InvalidSearchRequest(f"The search text is limited to {MAX_TEXT_LENGTH} characters.")
+        if self.category is not None and not _CATEGORY_PATH.match(self.category):
+            raise InvalidSearchRequest("Unknown category.")
+        if self.sort not in SORTS:
+            raise InvalidSearchRequest(f"Sort must be one of: {', '.join(SORTS)}.")
+        if self.page < 1:
+            raise InvalidSearchRequest("Page numbers start at 1.")
+        if not 1 <= self.page_size <= MAX_PAGE_SIZE:
+            raise InvalidSearchRequest(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
+        if self.page * self.page_size > MAX_RESULT_WINDOW:
+            raise InvalidSearchRequest(
+                f"Only the first {MAX_RESULT_WINDOW} results can be browsed; refine the search or the filters."
+            )
+        if isinstance(self.selected, Mapping):
+            object.__setattr__(self, "selected", tuple(sorted((k, v) for k, v in self.selected.items()
+                                                              if v not in (None, (), False))))
+
+    @property
+    def offset(self) -> int:
+        return self.window[0] if self.window else (self.page - 1) * self.page_size
+
+    @property
+    def limit(self) -> int:
+        return self.window[1] if self.window else self.page_size
+
+    def selection(self, facet: str) -> Selection:
+        """What the shopper selected in ``facet``, or None."""
+        for name, value in self.selected:  # type: ignore[misc]  # a tuple after __post_init__
+            if name == facet:
+                return value
+        return None

@@ -1,0 +1,83 @@
+"""The engine-neutral search result: what a search found, in display form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from search.query.request import MAX_RESULT_WINDOW, SearchRequest
+from search.query.text import highlight
+
+
+@dataclass
+class SearchHit:
+    id: int
+    name: str
+    slug: str
+    sku: str
+    brand: str
+    price: Decimal
+    currency: str
+    compare_at_price: Decimal | None
+    in_stock: bool
+    rating: float
+    rating_count: int
+    image_url: str
+    # Name with the matched words wrapped in <mark>; built from escaped text.
+    highlighted_name: str = ""
+    score: float = 0.0
+    pinned: bool = False
+    # Set by the views when the search was recorded: the link records the click.
+    click_url: str = ""
+
+
+@dataclass
+class FacetValue:
+    value: str
+    label: str
+    count: int
+    selected: bool = False
+    depth: int = 0
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    values: list[FacetValue] = field(default_factory=list)
+    kind: str = "terms"
+    # Range facets: the range of the values found (price: {"min": …, "max": …}).
+    stats: dict[str, float | None] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResult:
+    request: SearchRequest
+    total: int
+    hits: list[SearchHit]
+    facets: list[Facet] = field(default_factory=list)
+    suggestion: str | None = None
+    relaxed: bool = False
+    # A merchandiser's redirect for this query: views send the shopper there.
+    redirect: str | None = None
+
+    @property
+    def num_pages(self) -> int:
+        capped = min(self.total, MAX_RESULT_WINDOW)
+        return max(1, -(-capped // self.request.page_size))
+
+
+def _money(value) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def make_hit(display: dict, words: list[str], score: float) -> SearchHit:
+    """A listing hit from the indexed display fields (the same on both engines)."""
+    compare = display.get("compare_at_price")
+    return SearchHit(
+        id=int(display["id"]), name=display["name"], slug=display["slug"], sku=display["sku"],
+        brand=display["brand"], price=_money(display["price"]), currency=display["currency"],
+        compare_at_price=_money(compare) if compare is not None else None, in_stock=bool(display["in_stock"]),
+        rating=float(display["rating"]), rating_count=int(display["rating_count"]),
+        image_url=display.get("image_url", ""), highlighted_name=highlight(display["name"], words), score=score,
+    )
