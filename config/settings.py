@@ -31,7 +31,6 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "treebeard",
-    "django_elasticsearch_dsl",
     "django_unicorn",
     "store",
     "search",
@@ -136,12 +135,6 @@ SEARCH_ENGINE = {
 }
 # Longest pause between retries of a drain while the engine is down.
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=300)
-# django-elasticsearch-dsl only declares the mapping: we build the client
-# ourselves (search.backends.elasticsearch.client.build_client) and sync via the outbox.
-ELASTICSEARCH_DSL = {}
-ELASTICSEARCH_DSL_AUTOSYNC = False
-ELASTICSEARCH_DSL_AUTO_REFRESH = False
-ELASTICSEARCH_DSL_SIGNAL_PROCESSOR = "django_elasticsearch_dsl.signals.BaseSignalProcessor"
 
 # --- Auth --------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

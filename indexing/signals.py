@@ -3,9 +3,15 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from store.models import Brand, Category, Product, ProductImage, Vendor
+from store.models import Brand, Category, Product, ProductImage, Vendor, products_changed
 
 from .outbox import record_changes
+
+
+@receiver(products_changed)
+def products_updated(sender, product_ids, **kwargs) -> None:
+    """A queryset update (stock, prices…): inside its transaction, like a save's rows."""
+    record_changes(product_ids)
 
 
 @receiver(post_save, sender=Product)

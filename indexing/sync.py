@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from search.backends import SearchUnavailable, get_backend
 from search.documents import documents_for
-from search.result_cache import bump_listing_generation
+from store.caching import bump_listing_generation
 
 from .models import OutboxEntry
 

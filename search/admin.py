@@ -1,4 +1,3 @@
-"""Django discovers an app's admin here: the search app's is kept by concern."""
+"""Django discovers an app's admin here: the search app's back office lives in its web layer."""
 
-from search.analytics import admin as analytics_admin  # noqa: F401
-from search.merchandising import admin as merchandising_admin  # noqa: F401
+from search.web import analytics_admin, merchandising_admin  # noqa: F401

@@ -39,24 +39,11 @@ from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from search.query.request import DEFAULT_PAGE_SIZE, SearchRequest
+from store.caching import GENERATION_KEY, bump_listing_generation
 
-GENERATION_KEY = "search:listing-generation"
 # Fields of a SearchRequest that a cacheable browse request may set; any other must keep its default.
 _BROWSE_FIELDS = {"category", "sort", "page", "page_size", "with_facets"}
 _REQUEST_DEFAULTS = {f.name: f.default for f in fields(SearchRequest)}
-
-
-def listing_generation() -> int:
-    """The current generation: milliseconds since the epoch at the last bump (0 before any)."""
-    return cache.get(GENERATION_KEY) or 0
-
-
-def bump_listing_generation() -> int:
-    """Make every cached listing and suggestion stale. Called after each outbox batch that
-    reached the engine, and after a reindex switched to a new index."""
-    new = max(int(time.time() * 1000), listing_generation() + 1)
-    cache.set(GENERATION_KEY, new, None)  # no expiry: one small key
-    return new
 
 
 def _versions() -> tuple[int, int]:

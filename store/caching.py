@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -29,7 +30,8 @@ from treebeard.mp_tree import nodes_deleted, path_updated
 from .models import AttributeDefinition, Category
 
 MENU_KEY = "store:category-menu"
-FEATURED_KEY = "store:featured"
+# v2: the tiles are store.selectors.ProductCard (pickles of the earlier class must not be read).
+FEATURED_KEY = "store:featured:v2"
 ATTRIBUTE_LABELS_KEY = "store:attribute-labels-version"
 
 T = TypeVar("T")
@@ -46,9 +48,26 @@ def cached(key: str, timeout: int, build: Callable[[], T]) -> T:
     return value
 
 
-def featured_key(limit: int) -> str:
-    from search.result_cache import listing_generation
+# The catalog's listing generation: a number bumped whenever what listings show may have
+# changed (an outbox batch reached the search engine, a reindex switched). Cached listings,
+# suggestions and the home page's tiles are keyed by it.
+GENERATION_KEY = "search:listing-generation"
 
+
+def listing_generation() -> int:
+    """The current generation: milliseconds since the epoch at the last bump (0 before any)."""
+    return cache.get(GENERATION_KEY) or 0
+
+
+def bump_listing_generation() -> int:
+    """Make every cached listing and suggestion stale. Called after each outbox batch that
+    reached the engine, and after a reindex switched to a new index."""
+    new = max(int(time.time() * 1000), listing_generation() + 1)
+    cache.set(GENERATION_KEY, new, None)  # no expiry: one small key
+    return new
+
+
+def featured_key(limit: int) -> str:
     return f"{FEATURED_KEY}:{limit}:{listing_generation()}"
 
 

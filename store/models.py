@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from treebeard.mp_tree import MP_Node
@@ -110,16 +111,20 @@ class AttributeDefinition(models.Model):
             raise ValidationError(f"{value!r} is not an allowed {self.label}.")
 
 
+# Sent with ``product_ids`` when products change without a save() (a queryset update),
+# inside the change's transaction. The catalog knows nothing of who listens (the indexing app).
+products_changed = Signal()
+
+
 class ProductQuerySet(models.QuerySet):
     def update(self, **kwargs) -> int:
-        """Every bulk update reaches the search index: record the affected ids in the outbox."""
-        from indexing.outbox import record_changes
-
+        """Every bulk update says which products changed (``products_changed``, sent inside
+        the update's transaction): the index follows them as it follows saves."""
         kwargs.setdefault("updated_at", timezone.now())
         with transaction.atomic(using=self.db):
             ids = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
-            record_changes(ids)
+            products_changed.send(sender=Product, product_ids=ids)
         return count
 
     def visible(self) -> "ProductQuerySet":

@@ -2,12 +2,11 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
-
-from search.query.result import SearchHit
 
 from .caching import MENU_KEY, cached, featured_key
 from .models import AttributeDefinition, Category, Product, ProductImage, Review
@@ -33,12 +32,33 @@ def build_category_menu() -> list[dict]:
     return menu
 
 
-def product_card(product: Product) -> SearchHit:
+@dataclass
+class ProductCard:
+    """What a product card shows (templates/store/_product_card.html): the attributes of a
+    search hit, so one card template shows both."""
+
+    id: int
+    name: str
+    slug: str
+    sku: str
+    brand: str
+    price: Decimal
+    currency: str
+    compare_at_price: Decimal | None
+    in_stock: bool
+    rating: float
+    rating_count: int
+    image_url: str
+    highlighted_name: str = ""  # none: the card shows the (escaped) name
+    click_url: str = ""
+
+
+def product_card(product: Product) -> ProductCard:
     """A DB product in the shape of a search hit, so one card template shows both.
 
     Expects ``brand`` selected and ``images`` prefetched (see ``featured_products``)."""
     images = list(product.images.all())
-    return SearchHit(
+    return ProductCard(
         id=product.pk,
         name=product.name,
         slug=product.slug,
@@ -54,13 +74,13 @@ def product_card(product: Product) -> SearchHit:
     )
 
 
-def featured_products(limit: int = 8) -> list[SearchHit]:
+def featured_products(limit: int = 8) -> list[ProductCard]:
     """Best sellers that a shopper can buy now, from the cache until the index changes."""
     return cached(featured_key(limit), settings.HOME_FEATURED_CACHE_SECONDS,
                   lambda: build_featured_products(limit))
 
 
-def build_featured_products(limit: int = 8) -> list[SearchHit]:
+def build_featured_products(limit: int = 8) -> list[ProductCard]:
     """Best sellers that a shopper can buy now: one query plus one for their images."""
     products = (
         Product.objects.visible()

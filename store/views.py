@@ -2,21 +2,17 @@
 
 import logging
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
-
-from search.result_cache import browse_fragment_key
-from search.web.listing import build_listing, params_from_query
 
 from .caching import attribute_labels_version, fragment_cache_seconds
 from .forms import DUPLICATE_REVIEW_MESSAGE, ReviewForm, SignupForm
@@ -37,40 +33,6 @@ def home(request: HttpRequest) -> HttpResponse:
         # Evaluated once here: the header menu and the tiles share it.
         {"category_menu": category_menu(), "featured_products": featured_products()},
     )
-
-
-def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
-    """A category is the search scoped to its subtree: the same facets, filters and sorts."""
-    category = get_object_or_404(Category, slug_path=slug_path.strip("/"))
-    listing = build_listing(
-        params_from_query(request.GET),
-        base_url=category.get_absolute_url(),
-        category=category.slug_path,
-        category_url=_category_url,
-        http_request=request,
-    )
-    if listing.redirect:
-        return redirect(listing.redirect)
-    context = {
-        "category": category,
-        "ancestors": list(Category.objects.get_ancestors(category)),
-        "subcategories": list(Category.objects.get_children(category)),
-        "listing": listing,
-        "search_request": listing.search_request,
-        "result": listing.result,
-    }
-    # A landing page (no text, no filters) renders the same for everyone: keep the HTML too.
-    fragment_key = browse_fragment_key(listing.search_request, request.GET)
-    tracked = listing.result is not None and any(getattr(h, "click_url", "") for h in listing.result.hits)
-    if listing.status == 200 and fragment_key and not tracked:  # per-search click tokens: never shared
-        context.update(listing_cache_seconds=settings.LISTING_CACHE_SECONDS, listing_cache_key=fragment_key)
-    else:
-        context.update(listing_cache_seconds=0, listing_cache_key="")
-    return render(request, "store/category.html", context, status=listing.status)
-
-
-def _category_url(slug_path: str) -> str:
-    return reverse("category", kwargs={"slug_path": slug_path})
 
 
 @require_http_methods(["GET", "HEAD", "POST"])

@@ -19,8 +19,7 @@ from django.test.utils import CaptureQueriesContext
 
 from indexing.models import ReindexRun
 from search.documents import documents_for
-from search.result_cache import listing_generation
-from store.caching import forget_category_menu
+from store.caching import forget_category_menu, listing_generation
 from store.models import AttributeDefinition, Category, Product, Review
 from tests.catalog import build_catalog
 from tests.conftest import sync_index

@@ -27,7 +27,7 @@ from search.merchandising.models import (
     Redirect,
     SynonymSet,
 )
-from search.merchandising.preview import preview_search
+from search.preview import preview_search
 from search.merchandising.rules import forget_cached_rules
 from search.query.request import SearchRequest
 from search.services import search_products

@@ -45,6 +45,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from datetime import timedelta
+from typing import TypedDict
 
 from django.conf import settings
 from django.core.cache import cache
@@ -86,7 +87,14 @@ FULL_WARNING_SECONDS = 60.0
 
 _pause = {"until": 0.0}
 _pause_lock = threading.Lock()
-_dropped = {"events": 0, "warned": 0.0}
+
+
+class _DropCounter(TypedDict):
+    events: int  # events dropped by this process
+    warned: float  # time.monotonic() of the last "buffer full" warning
+
+
+_dropped: _DropCounter = {"events": 0, "warned": 0.0}
 
 
 def retention_days() -> int:
@@ -265,7 +273,7 @@ class _Recorder:
     def _publish_buffered(self) -> None:
         buffer = self.buffer
         while buffer:
-            batch = []
+            batch: list[tuple[str, dict]] = []
             with contextlib.suppress(IndexError):  # emptied
                 while len(batch) < BATCH_SIZE:
                     batch.append(buffer.popleft())

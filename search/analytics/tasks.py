@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime
 
 from celery import shared_task
 from django.db import transaction
@@ -17,6 +18,14 @@ from search.analytics.models import ClickEvent, SearchEvent
 from search.merchandising.validators import QUERY_MAX
 
 logger = logging.getLogger(__name__)
+
+
+def _created_at(value: str) -> datetime:
+    """The event's time; a value that is no date makes the event malformed (skipped by ``_valid``)."""
+    created_at = parse_datetime(value)
+    if created_at is None:
+        raise ValueError(f"not a date and time: {value!r}")
+    return created_at
 
 
 def _search_event(payload: dict) -> SearchEvent:
@@ -29,7 +38,7 @@ def _search_event(payload: dict) -> SearchEvent:
         latency_ms=int(payload.get("latency_ms") or 0),
         page=int(payload.get("page") or 1),
         session_hash=str(payload.get("session_hash") or "")[:64],
-        created_at=parse_datetime(payload["created_at"]),
+        created_at=_created_at(payload["created_at"]),
     )
 
 
@@ -44,7 +53,7 @@ def _click_event(payload: dict, search_queries: dict[str, str]) -> ClickEvent:
         query=query[:QUERY_MAX],
         product_id=int(payload["product_id"]),
         position=payload.get("position"),
-        created_at=parse_datetime(payload["created_at"]),
+        created_at=_created_at(payload["created_at"]),
     )
 
 

@@ -1,4 +1,5 @@
-"""Search pages and the JSON search API. Thin: search.web.listing and search.web.serializers do the work."""
+"""Search pages (the search page and the category pages: a category is the search scoped to its
+subtree) and the JSON search API. Thin: search.web.listing and search.web.serializers do the work."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import time
 from decimal import Decimal
 
 import orjson
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.views.decorators.cache import cache_control
@@ -17,10 +19,12 @@ from django.views.decorators.http import require_safe
 from search.backends import SearchUnavailable
 from search.facets import parse_request
 from search.query.request import InvalidSearchRequest
+from search.result_cache import browse_fragment_key
 from search.services import autocomplete, search_products
 from search.web.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, track_clicks
 from search.web.openapi import openapi_document
 from search.web.serializers import serialize_result, serialize_suggestions
+from store.models import Category
 
 # Short: suggestions follow the catalog within a minute and depend on nothing but q.
 SUGGEST_CACHE_SECONDS = 60
@@ -95,3 +99,37 @@ def api_autocomplete(request: HttpRequest) -> HttpResponse:
 def api_schema(request: HttpRequest) -> JsonResponse:
     """The OpenAPI description of /api/search and /api/autocomplete."""
     return JsonResponse(openapi_document(), json_dumps_params={"indent": 2})
+
+
+def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
+    """A category is the search scoped to its subtree: the same facets, filters and sorts."""
+    category = get_object_or_404(Category, slug_path=slug_path.strip("/"))
+    listing = build_listing(
+        params_from_query(request.GET),
+        base_url=category.get_absolute_url(),
+        category=category.slug_path,
+        category_url=_category_url,
+        http_request=request,
+    )
+    if listing.redirect:
+        return redirect(listing.redirect)
+    context = {
+        "category": category,
+        "ancestors": list(Category.objects.get_ancestors(category)),
+        "subcategories": list(Category.objects.get_children(category)),
+        "listing": listing,
+        "search_request": listing.search_request,
+        "result": listing.result,
+    }
+    # A landing page (no text, no filters) renders the same for everyone: keep the HTML too.
+    fragment_key = browse_fragment_key(listing.search_request, request.GET)
+    tracked = listing.result is not None and any(getattr(h, "click_url", "") for h in listing.result.hits)
+    if listing.status == 200 and fragment_key and not tracked:  # per-search click tokens: never shared
+        context.update(listing_cache_seconds=settings.LISTING_CACHE_SECONDS, listing_cache_key=fragment_key)
+    else:
+        context.update(listing_cache_seconds=0, listing_cache_key="")
+    return render(request, "store/category.html", context, status=listing.status)
+
+
+def _category_url(slug_path: str) -> str:
+    return reverse("category", kwargs={"slug_path": slug_path})

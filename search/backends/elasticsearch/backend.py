@@ -74,7 +74,9 @@ class ElasticsearchBackend(SearchBackend):
         with _engine_errors():
             _, errors = helpers.bulk(self.client, actions, raise_on_error=False, raise_on_exception=True)
         rejected = []
-        for error in errors:
+        # errors is a list here; bulk() returns a count only with stats_only=True, but its
+        # annotation has no overload for that (int | list whatever stats_only is).
+        for error in errors:  # type: ignore[union-attr]
             item = next(iter(error.values()))
             rejected.append(RejectedDocument(int(item.get("_id", 0)), str(item.get("error"))[:500]))
         return rejected

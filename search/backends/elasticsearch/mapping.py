@@ -1,4 +1,4 @@
-"""The Elasticsearch product index, declared with django-elasticsearch-dsl.
+"""The Elasticsearch product index, declared with elasticsearch-dsl (the client's ``elasticsearch.dsl``).
 
 The analysers mirror tantivy's (search/text.py): split into words, lowercase,
 ASCII-fold, English (Porter2) stemming. (The standard tokenizer rather than a
@@ -10,12 +10,9 @@ built by search.documents for both engines; this class only declares the index.
 
 from __future__ import annotations
 
-from django_elasticsearch_dsl import Document, fields
-from django_elasticsearch_dsl.registries import registry
-from elasticsearch.dsl import analyzer, token_filter
+from elasticsearch.dsl import Boolean, Date, Document, Double, Integer, Keyword, Long, Text, analyzer, token_filter
 
 from search.facets import index_fields
-from store.models import Product
 
 porter2 = token_filter("porter2_english", "snowball", language="English")
 en_fold = analyzer("en_fold", tokenizer="standard", filter=["lowercase", "asciifolding", porter2])
@@ -28,48 +25,42 @@ INDEX_SETTINGS = {
 }
 
 
-@registry.register_document
 class ProductDocument(Document):
-    id = fields.LongField()
-    sku = fields.KeywordField(index=False)
-    sku_lower = fields.KeywordField()
-    name = fields.TextField(analyzer=en_fold)
-    slug = fields.KeywordField(index=False)
-    description = fields.TextField(analyzer=en_fold)
-    brand = fields.TextField(analyzer=en_fold)
-    brand_slug = fields.KeywordField()
-    category = fields.KeywordField(index=False)
-    category_text = fields.TextField(analyzer=en_fold)
-    category_path = fields.KeywordField()
-    category_paths = fields.KeywordField()
-    price = fields.DoubleField()
-    currency = fields.KeywordField(index=False)
-    compare_at_price = fields.DoubleField(index=False)
-    in_stock = fields.BooleanField()
-    stock_quantity = fields.IntegerField()
-    rating = fields.DoubleField()
-    rating_count = fields.IntegerField()
-    popularity = fields.LongField()
-    created_at = fields.DateField()
-    attrs = fields.KeywordField()
-    prefixes = fields.KeywordField()
-    image_url = fields.KeywordField(index=False)
-    vendor = fields.KeywordField()
-    version = fields.LongField()
-    sort_price_asc = fields.LongField()
-    sort_price_desc = fields.LongField()
-    sort_newest = fields.LongField()
-    sort_rating = fields.LongField()
-    sort_bestselling = fields.LongField()
+    id = Long()
+    sku = Keyword(index=False)
+    sku_lower = Keyword()
+    name = Text(analyzer=en_fold)
+    slug = Keyword(index=False)
+    description = Text(analyzer=en_fold)
+    brand = Text(analyzer=en_fold)
+    brand_slug = Keyword()
+    category = Keyword(index=False)
+    category_text = Text(analyzer=en_fold)
+    category_path = Keyword()
+    category_paths = Keyword()
+    price = Double()
+    currency = Keyword(index=False)
+    compare_at_price = Double(index=False)
+    in_stock = Boolean()
+    stock_quantity = Integer()
+    rating = Double()
+    rating_count = Integer()
+    popularity = Long()
+    created_at = Date()
+    attrs = Keyword()
+    prefixes = Keyword()
+    image_url = Keyword(index=False)
+    vendor = Keyword()
+    version = Long()
+    sort_price_asc = Long()
+    sort_price_desc = Long()
+    sort_newest = Long()
+    sort_rating = Long()
+    sort_bestselling = Long()
 
     class Index:
         name = "products"
         settings = INDEX_SETTINGS
-
-    class Django:
-        model = Product
-        ignore_signals = True  # the outbox (indexing app) keeps the index in step
-        auto_refresh = False
 
 
 _FIELD_TYPES = {"keyword": "keyword", "float": "double", "boolean": "boolean"}

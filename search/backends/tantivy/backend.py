@@ -65,8 +65,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("rating_count", fast=True)
     sb.add_date_field("created_at", indexed=True, fast=True)
     sb.add_integer_field("version", fast=True)
-    for name in compiler.SORT_FIELDS.values():
-        sb.add_integer_field(name[0], fast=True)
+    for sort_field, _order in compiler.SORT_FIELDS.values():
+        sb.add_integer_field(sort_field, fast=True)
     sb.add_bytes_field("display", stored=True)
     return sb.build()
 
@@ -254,7 +254,8 @@ class TantivyBackend(SearchBackend):
         searcher = self._index().searcher()
         in_range = tantivy.Query.range_query(self.schema, "id", tantivy.FieldType.Integer,
                                              lower_bound=id_from, upper_bound=id_to - 1)
-        total = searcher.search(in_range, 1, count=True).count
+        # tantivy's stub lacks SearchResult.count (the extension has it: the hit count when count=True)
+        total = searcher.search(in_range, 1, count=True).count  # type: ignore[attr-defined]
         if not total:
             return
         hits = searcher.search(in_range, total, count=False).hits
@@ -266,7 +267,11 @@ class TantivyBackend(SearchBackend):
     def max_id(self) -> int | None:
         searcher = self._index().searcher()
         hits = searcher.search(tantivy.Query.all_query(), 1, count=False, order_by_field="id").hits
-        return int(searcher.fast_field_values("id", [hits[0][1]])[0]) if hits else None
+        if not hits:
+            return None
+        top = searcher.fast_field_values("id", [hits[0][1]])[0]
+        assert top is not None  # every document has an id
+        return int(top)
 
     def create_index(self) -> str:
         name = f"{self.alias}_{time.strftime('%Y%m%d%H%M%S')}_{time.time_ns() % 10**9:09d}"
@@ -313,7 +318,8 @@ class TantivyBackend(SearchBackend):
             display = orjson.loads(searcher.doc(address)["display"][0])
             hits.append(make_hit(display, words, float(score) if not sort else 0.0))
         raw_facets = self._aggregate(searcher, main, filters, req) if req.with_facets else {}
-        return EngineResult(result.count, hits, raw_facets)
+        # tantivy's stub lacks SearchResult.count (see iter_versions)
+        return EngineResult(result.count, hits, raw_facets)  # type: ignore[attr-defined]
 
     def _aggregate(self, searcher, main, filters, req: SearchRequest) -> dict:
         # Groups that end up with the same filters share one aggregation run...
@@ -322,7 +328,7 @@ class TantivyBackend(SearchBackend):
         for group, aggs in aggregation_plan(req):
             remaining = filters_without(filters, group)
             runs.setdefault(tuple(remaining), {}).update(aggs)
-            if len(remaining) < len(filters):
+            if group is not None and len(remaining) < len(filters):
                 own_runs.add(group)
         # ...and the run under every filter rides in a selected group's run when it can.
         every = tuple(filters)
@@ -330,8 +336,8 @@ class TantivyBackend(SearchBackend):
         if host is not None:
             runs[tuple(filters_without(filters, host.group))].update(hosted(host, runs.pop(every)))
         raw: dict = {}
-        for remaining, aggs in runs.items():
-            raw.update(searcher.aggregate(compiler.combine(self.schema, main, list(remaining)), aggs))
+        for run_filters, aggs in runs.items():
+            raw.update(searcher.aggregate(compiler.combine(self.schema, main, list(run_filters)), aggs))
         raw.update(unhost(raw))
         for group, aggs in followup_plan(req, raw):
             raw.update(searcher.aggregate(compiler.combine(self.schema, main, filters_without(filters, group)), aggs))

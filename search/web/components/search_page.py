@@ -55,7 +55,8 @@ def fields_from_params(params: Params) -> dict:
 def params_from_fields(fields: dict) -> Params:
     """The URL's parameters for the component's state, in a stable order; tolerant of
     whatever a client posted (strings, numbers, lists)."""
-    filters = fields.get("filters") if isinstance(fields.get("filters"), dict) else {}
+    posted_filters = fields.get("filters")
+    filters: dict = posted_filters if isinstance(posted_filters, dict) else {}
 
     def text(value: object) -> str:
         return str(value).strip() if isinstance(value, str | int) else ""
@@ -169,7 +170,7 @@ class SearchPageView(UnicornView):
         # The page view has already searched this state (it needs the result to answer
         # 400/503): reuse it once instead of searching twice. Later renders search again.
         given = (self.extra_context or {}).get("listing")
-        self.extra_context = None
+        self.extra_context: dict[str, Any] | None = None  # TemplateView's (UnicornView is untyped)
         # (Compared as the component keeps state: parameters it drops, like utm_*, aside.)
         if isinstance(given, Listing) and _same_state(
             params_from_fields(fields_from_params(given.params)), self._state()

@@ -5,6 +5,7 @@ shares its permissions."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django import forms
 from django.contrib import admin
@@ -17,6 +18,13 @@ from django.utils import timezone
 
 from search.analytics.models import ClickEvent, SearchEvent
 from store.models import Product
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _ProductName(TypedDict):
+    product_name: str | None  # ClickEventAdmin.get_queryset's annotation (None: the product is gone)
 
 # --- Analytics (read-only; purge_search_analytics deletes old rows) -----------------------------
 
@@ -88,7 +96,8 @@ class ReportForm(forms.Form):
         return {"start": None, "end": None, "min_searches": 10, "max_ctr": 10}
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what forms.Form.clean() returns
         data["min_searches"] = data.get("min_searches") or 10
         data["max_ctr"] = 10 if data.get("max_ctr") is None else data["max_ctr"]
         if data.get("start") and data.get("end") and data["start"] > data["end"]:
@@ -116,5 +125,5 @@ class ClickEventAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).annotate(product_name=Subquery(names))
 
     @admin.display(description="Product")
-    def product(self, click: ClickEvent) -> str:
+    def product(self, click: WithAnnotations[ClickEvent, _ProductName]) -> str:
         return click.product_name or f"product {click.product_id} (deleted)"

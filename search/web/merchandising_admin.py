@@ -113,7 +113,7 @@ class SynonymSetAdmin(ScheduledRuleAdmin):
     def preview_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        from search.merchandising.preview import preview_search
+        from search.preview import preview_search
 
         form = PreviewForm(request.GET or None)
         preview, error = None, None
