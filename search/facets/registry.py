@@ -36,4 +36,7 @@ FACETS = (
     RatingFacet(),
     AvailabilityFacet(),
     AttributeFacet(definitions=_attribute_titles, label_models=(AttributeDefinition, Category)),
+    # Shown only where the results hold products of several vendors.
+    TermsFacet("vendor", "Sold by", field="vendor", param="vendor", echo_key="vendors", noun="vendor",
+               labels=_vendor_names, label_models=(Vendor,), min_values=2),
 )
