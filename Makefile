@@ -33,8 +33,12 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
+# ruff, the layering contracts of docs/ARCHITECTURE.md (import-linter, pyproject.toml) and
+# the types of the search and indexing apps (mypy with django-stubs).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy search indexing
 
 bench: install
 	$(BIN)/python bench/run_all.py

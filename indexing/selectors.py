@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
-from django.utils import timezone
+from datetime import datetime
 
 from search.backends import get_backend
 from store.models import Product
@@ -30,10 +28,6 @@ class IndexStatus:
     indices: list[str] = field(default_factory=list)
     index_count: int | None = None
     engine_error: str = ""  # set when the engine did not answer; the rest of the page still shows
-
-    @property
-    def oldest_entry_age(self) -> timedelta | None:
-        return timezone.now() - self.oldest_entry_at if self.oldest_entry_at else None
 
     @property
     def count_difference(self) -> int | None:

@@ -14,8 +14,6 @@ from functools import lru_cache
 from itertools import islice
 from typing import NamedTuple, Protocol
 
-from django.db.models import Prefetch
-
 from search.query.text import query_words
 from store.models import Category, Product, ProductImage
 
@@ -56,15 +54,6 @@ class Stamped(Protocol):
 def version_stamp(p: Stamped) -> int:
     """Changes whenever the row changes: verify compares it with the database."""
     return int(p.updated_at.timestamp() * 1_000_000)
-
-
-def product_document(p: Product, category_chain: list[Category]) -> dict:
-    """The document of a product instance (brand, category, vendor and images loaded)."""
-    images = list(p.images.all())
-    category = _CategoryFacts.of(p.category, category_chain)
-    vendor_obj = p.vendor if p.vendor_id else None
-    vendor = vendor_obj.slug if vendor_obj is not None else ""
-    return _document(p, p.brand.name, p.brand.slug, category, vendor, images[0].url if images else "")
 
 
 class _CategoryFacts(NamedTuple):
@@ -137,15 +126,6 @@ def word_prefixes(text: str) -> list[str]:
 def _prefixes_of_word(word: str) -> frozenset[str]:
     # Catalog words repeat (names, brands): a reindex computes each word's prefixes once.
     return frozenset(word[:end] for end in range(1, min(len(word), PREFIX_MAX_CHARS) + 1))
-
-
-def indexable_products():
-    """The products that belong in the index, with what their documents read."""
-    return (
-        Product.objects.visible()
-        .select_related("brand", "category", "vendor")
-        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
-    )
 
 
 class CategoryChains:

@@ -125,6 +125,18 @@ def catalog(search_backend):
     return catalog
 
 
+@pytest.fixture
+def one_engine_catalog(tantivy_backend):
+    """The behaviour catalog on one engine (the embedded one), for tests of what does not
+    depend on the engine: how pages, links and the API present a result. What the engines
+    find is the behaviour suite's, on every engine."""
+    from tests.catalog import build_catalog
+
+    catalog = build_catalog()
+    sync_index()
+    return catalog
+
+
 def wait_for(predicate, timeout: float = 20.0) -> bool:
     """Poll ``predicate`` until it holds or ``timeout`` seconds pass; True if it held."""
     deadline = time.monotonic() + timeout

@@ -157,7 +157,7 @@ def test_the_product_page_price_is_never_stale(client, tantivy_backend):
 # --- Category landing pages (facet counts) ------------------------------------------------------------
 
 
-def test_category_landing_pages_are_cached_until_the_outbox_drain(client, listing_cache, search_backend):
+def test_category_landing_pages_are_cached_until_the_outbox_drain(client, listing_cache, tantivy_backend):
     catalog = build_catalog()
     crew = catalog.products["crew"]
     sync_index()
@@ -165,7 +165,7 @@ def test_category_landing_pages_are_cached_until_the_outbox_drain(client, listin
     assert "19.99" in first
 
     Product.objects.filter(pk=crew.pk).update(price=Decimal("11.11"))
-    index_behind_the_cache(search_backend, Product.objects.get(pk=crew.pk))
+    index_behind_the_cache(tantivy_backend, Product.objects.get(pk=crew.pk))
     cached, _ = get(client, TEES)
     assert "19.99" in cached and "11.11" not in cached  # the cached listing, facets and all
     filtered, _ = get(client, TEES, brand="acme")
@@ -190,7 +190,7 @@ def test_only_landing_pages_keep_their_rendered_html(listing_cache, tantivy_back
     assert browse_fragment_key(SearchRequest(text="tee", category="clothing"), {"q": ["tee"]}) is None
 
 
-def test_the_cart_reads_the_database_while_listings_are_cached(client, listing_cache, search_backend):
+def test_the_cart_reads_the_database_while_listings_are_cached(client, listing_cache, tantivy_backend):
     catalog = build_catalog()
     crew = catalog.products["crew"]
     sync_index()
@@ -216,7 +216,7 @@ def test_a_finished_reindex_makes_cached_listings_stale(listing_cache, tantivy_b
 # --- Autocomplete ----------------------------------------------------------------------------------------
 
 
-def test_short_prefixes_are_cached_until_the_index_changes(client, listing_cache, search_backend):
+def test_short_prefixes_are_cached_until_the_index_changes(client, listing_cache, tantivy_backend):
     catalog = build_catalog()
     crew = catalog.products["crew"]
     sync_index()
@@ -228,7 +228,7 @@ def test_short_prefixes_are_cached_until_the_index_changes(client, listing_cache
 
     assert "Organic Cotton Crew Neck T-Shirt" in names("Orga")
     Product.objects.filter(pk=crew.pk).update(name="Organic Cotton Crew Neck Tee Deluxe")
-    index_behind_the_cache(search_backend, Product.objects.get(pk=crew.pk))
+    index_behind_the_cache(tantivy_backend, Product.objects.get(pk=crew.pk))
     assert "Organic Cotton Crew Neck T-Shirt" in names("Orga")  # a popular prefix: cached
     assert "Organic Cotton Crew Neck Tee Deluxe" in names("Organic Cotton Crew")  # long: not cached
     sync_index()
@@ -303,7 +303,7 @@ def test_static_cdn_url_serves_hashed_names_from_the_cdn(tmp_path):
     assert "https://cdn.example.com" in settings["script_src"]  # the policy allows the CDN's scripts
 
 
-def test_query_results_are_cached_until_the_index_or_the_rules_change(listing_cache, search_backend):
+def test_query_results_are_cached_until_the_index_or_the_rules_change(listing_cache, tantivy_backend):
     from search.merchandising.models import SynonymSet
     from search.query.request import SearchRequest
     from search.services import search_products
@@ -316,14 +316,14 @@ def test_query_results_are_cached_until_the_index_or_the_rules_change(listing_ca
 
     merino = catalog.products["merino"]
     Product.objects.filter(pk=merino.pk).update(price=Decimal("66.00"))
-    index_behind_the_cache(search_backend, Product.objects.get(pk=merino.pk))
+    index_behind_the_cache(tantivy_backend, Product.objects.get(pk=merino.pk))
     assert search_products(request).hits[0].price == Decimal("89.00")  # the head query, from the cache
     assert search_products(SearchRequest(text="merino sweater")).hits[0].price == Decimal("66.00")  # other key
 
     SynonymSet.objects.create(terms="jumper, sweater")  # a rule change makes cached results stale
     assert search_products(request).hits[0].price == Decimal("66.00")
     Product.objects.filter(pk=merino.pk).update(price=Decimal("55.00"))
-    index_behind_the_cache(search_backend, Product.objects.get(pk=merino.pk))
+    index_behind_the_cache(tantivy_backend, Product.objects.get(pk=merino.pk))
     sync_index()  # the drain bumps the generation: fresh results
     assert search_products(request).hits[0].price == Decimal("55.00")
     # page 4 and beyond are never cached

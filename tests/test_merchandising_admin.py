@@ -27,8 +27,8 @@ from search.merchandising.models import (
     Redirect,
     SynonymSet,
 )
-from search.preview import preview_search
 from search.merchandising.rules import forget_cached_rules
+from search.preview import preview_search
 from search.query.request import SearchRequest
 from search.services import search_products
 from store.models import Product

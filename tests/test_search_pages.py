@@ -1,5 +1,6 @@
 """The search page, its reactive component, the suggestions dropdown and the JSON
-search API, on each engine (tantivy and Elasticsearch via osmem)."""
+search API: how they present what the engine found. That does not depend on the engine, so
+these run once, on the embedded one; what each engine finds is tests/test_search_behaviour.py's."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ BREAKER = '"><script>alert(1)</script>'
 # "highlight") and what a listing shows besides.
 HIT_KEYS = {"id", "name", "url", "price", "currency", "rating", "in_stock", "image", "highlight",
             "slug", "sku", "brand", "compare_at_price", "rating_count", "pinned", "click_url"}
+
+
+@pytest.fixture
+def catalog(one_engine_catalog):
+    return one_engine_catalog
 
 
 @pytest.fixture(autouse=True)
@@ -372,7 +378,8 @@ def test_search_api_shape_and_values(client, catalog):
     assert (data["page"], data["pages"], data["did_you_mean"], data["relaxed"]) == (1, 1, None, False)
     assert data["query"] == {
         "q": "", "category": "electronics", "brands": [], "price_min": None, "price_max": None,
-        "rating": None, "in_stock": True, "attributes": {}, "sort": "price_asc", "page": 1, "page_size": 24,
+        "rating": None, "in_stock": True, "attributes": {}, "vendors": [], "sort": "price_asc", "page": 1,
+        "page_size": 24,
     }
     first = data["hits"][0]
     assert set(first) == HIT_KEYS

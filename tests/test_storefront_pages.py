@@ -329,7 +329,7 @@ def test_unknown_category_is_404(client, catalog):
     assert client.get("/c/clothing/no-such-child/").status_code == 404
 
 
-def test_category_page_lists_search_hits_with_breadcrumb_sort_and_pagination(client, catalog, search_backend):
+def test_category_page_lists_search_hits_with_breadcrumb_sort_and_pagination(client, catalog, tantivy_backend):
     make_product(catalog, "Listed product 1", "LIST-1", price=Decimal("10.00"),
                  compare_at_price=Decimal("15.00"))
     make_product(catalog, f"Odd {SCRIPT}", "ODD-1", price=Decimal("11.00"), stock_quantity=0)
@@ -366,7 +366,7 @@ def test_category_page_lists_search_hits_with_breadcrumb_sort_and_pagination(cli
     assert SCRIPT not in found
 
 
-def test_category_page_shows_subcategories(client, catalog, search_backend):
+def test_category_page_shows_subcategories(client, catalog, tantivy_backend):
     sandals = Category.objects.add_child(catalog.shoes, instance=Category(name="Sandals", slug="sandals"))
     sync_index()
 
@@ -392,7 +392,7 @@ def test_category_page_shows_subcategories(client, catalog, search_backend):
     ],
 )
 def test_category_page_invalid_parameters_are_400_with_a_message(
-    client, catalog, search_backend, params, message
+    client, catalog, tantivy_backend, params, message
 ):
     sync_index()
 
@@ -457,17 +457,13 @@ def test_login_and_signup_pages_render(client, catalog):
     assert client.session["_auth_user_id"] == str(user.pk)
 
 
-# ---- Category page on each search engine ---------------------------------------
+# ---- Category pages: the search scoped to a subtree (what the engines find there is the
+# behaviour suite's, on every engine) ------------------------------------------------------
 
 
 @pytest.fixture
-def indexed_catalog(search_backend):
-    from tests.catalog import build_catalog
-    from tests.conftest import sync_index
-
-    catalog = build_catalog()
-    sync_index()
-    return catalog
+def indexed_catalog(one_engine_catalog):
+    return one_engine_catalog
 
 
 def listed_names(response) -> list[str]:

@@ -197,11 +197,6 @@ def _valid_token(token: str | None) -> str | None:
         return None
 
 
-def dropped_events() -> int:
-    """Events this process dropped because the buffer was full or publishing failed."""
-    return _dropped["events"]
-
-
 def _count_dropped(count: int, reason: str) -> None:
     _dropped["events"] += count  # a lost increment under a race is acceptable for a counter
     with contextlib.suppress(Exception):  # metrics must never break recording
