@@ -4,7 +4,7 @@ and payments.py; these models hold the data and the invariants the database can 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, TypedDict
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -14,7 +14,15 @@ from django.urls import reverse
 from store.models import Product, Vendor
 
 CENTS = Decimal("0.01")
-MONEY = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(Decimal(0))]}
+
+
+class _MoneyOptions(TypedDict):
+    max_digits: int
+    decimal_places: int
+    validators: list[MinValueValidator]
+
+
+MONEY: _MoneyOptions = {"max_digits": 12, "decimal_places": 2, "validators": [MinValueValidator(Decimal(0))]}
 
 
 class Cart(models.Model):

@@ -7,6 +7,7 @@ switches one part to the real service.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -52,7 +53,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
@@ -159,7 +160,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="USD")
 ADMIN_URL = env("ADMIN_URL", default="admin/")
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},

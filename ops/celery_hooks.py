@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from contextlib import suppress
+from contextvars import Token
 
 from celery.signals import (
     after_setup_logger,
@@ -30,7 +31,7 @@ from .request_id import get_request_id, new_request_id, reset_request_id, set_re
 logger = logging.getLogger(__name__)
 
 REQUEST_ID_TASK_HEADER = "request_id"
-_tokens: dict[str, object] = {}
+_tokens: dict[str, Token] = {}
 
 
 @before_task_publish.connect(dispatch_uid="ops.request_id_header")
@@ -115,8 +116,11 @@ def serve_worker_metrics(**kwargs) -> None:
     if multiprocess_mode():
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
-    start_http_server(int(port), addr=os.environ.get("CELERY_METRICS_ADDR", "0.0.0.0"),
-                      **({"registry": registry} if registry else {}))
+    addr = os.environ.get("CELERY_METRICS_ADDR", "0.0.0.0")
+    if registry is not None:
+        start_http_server(int(port), addr=addr, registry=registry)
+    else:
+        start_http_server(int(port), addr=addr)
     logger.info("worker metrics on port %s", port)
 
 

@@ -161,7 +161,7 @@ def cache_hit_ratios() -> dict[str, tuple[float, float]]:
     return {name: (hits, misses) for name, (hits, misses) in counts.items()}
 
 
-def index_drift() -> dict | None:
+def index_drift() -> dict:
     """Visible products in the database minus documents in the index (positive: missing
     from the index; negative: stale documents), computed at most once per cache period."""
     state = cache.get(DRIFT_CACHE_KEY)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .request_id import get_request_id
 
+if TYPE_CHECKING:
+    from sentry_sdk.types import Event, Hint
 
-def _tag_request_id(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
+
+def _tag_request_id(event: Event, hint: Hint) -> Event:
     """The request id (web request or Celery task) on every event, to find its log lines."""
     request_id = get_request_id()
     if request_id:

@@ -164,7 +164,7 @@ def _synonym_terms(labels: tuple[str, ...]) -> dict[str, list[tuple[str, ...]]]:
 
 
 def _category_names(products) -> dict[str, str]:
-    paths = set()
+    paths: set[str] = set()
     for product in products:
         parts = product.category.slug_path.split("/")
         paths.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))

@@ -84,6 +84,7 @@ def _search_with_pins(backend, request: SearchRequest, pinned_ids: tuple[int, ..
     shift = len(pinned)
     start = request.offset
     window = (0, request.page_size - shift) if request.page == 1 else (start - shift, request.page_size)
+    assert request.tuning is not None  # search_products set the rules' tuning before the pins
     tuning = replace(request.tuning, excluded_ids=tuple({*request.tuning.excluded_ids, *pinned_ids}))
     result = _run(backend, replace(request, tuning=tuning, window=window))
     result.request = request

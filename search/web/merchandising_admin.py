@@ -8,6 +8,8 @@ it shares its permissions.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, ClassVar, TypedDict
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -32,6 +34,10 @@ from search.merchandising.models import (
 )
 from search.query.request import MAX_TEXT_LENGTH, InvalidSearchRequest
 from store.models import Category
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldOpts
+    from django_stubs_ext import WithAnnotations
 
 RULE_CHANGE_LIST = "admin/search/rule_change_list.html"
 STATE_COLOURS = {"live": "#2e7d32", "scheduled": "#1565c0", "ended": "#757575", "off": "#757575"}
@@ -64,7 +70,7 @@ class ScheduledRuleAdmin(admin.ModelAdmin):
     """List state (live / scheduled / ended / off) and the schedule fields, last."""
 
     change_list_template = RULE_CHANGE_LIST
-    schedule_fieldset = ("Schedule", {
+    schedule_fieldset: ClassVar[tuple[str, _FieldOpts]] = ("Schedule", {
         "fields": ("is_active", "starts_at", "ends_at"),
         "description": "Switch a rule off, or give it a period (a sale weekend). " + SCHEDULE_HELP,
     })
@@ -143,7 +149,9 @@ class PreviewForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         paths = Category.objects.order_by("slug_path").values_list("slug_path", flat=True)
-        self.fields["category"].choices = [("", "All categories"), *((p, p) for p in paths)]
+        category = self.fields["category"]
+        assert isinstance(category, forms.ChoiceField)  # declared above
+        category.choices = [("", "All categories"), *((p, p) for p in paths)]
 
 
 # --- Boosts ---------------------------------------------------------------------------
@@ -178,6 +186,11 @@ class BoostRuleAdmin(ScheduledRuleAdmin):
 
 
 # --- Pins and hides ---------------------------------------------------------------------
+
+
+class _EntryCounts(TypedDict):
+    pin_count: int  # PinRuleAdmin.get_queryset's annotations
+    hide_count: int
 
 
 class PinnedProductInline(admin.TabularInline):
@@ -221,11 +234,11 @@ class PinRuleAdmin(ScheduledRuleAdmin):
         )
 
     @admin.display(description="Pinned", ordering="pin_count")
-    def pinned(self, rule: PinRule) -> int:
+    def pinned(self, rule: WithAnnotations[PinRule, _EntryCounts]) -> int:
         return rule.pin_count
 
     @admin.display(description="Hidden", ordering="hide_count")
-    def hidden(self, rule: PinRule) -> int:
+    def hidden(self, rule: WithAnnotations[PinRule, _EntryCounts]) -> int:
         return rule.hide_count
 
 

@@ -6,6 +6,7 @@ changed during the build through the outbox, and drops the old index.
 """
 
 import sys
+from typing import TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -51,7 +52,10 @@ class Command(BaseCommand):
             if bar is None:
                 self.stdout.write(f"Building {run.index_name} on {engine} from {run.total} products…")
                 self.stdout.flush()
-                bar = tqdm(total=run.total, unit="products", file=self.stderr._out, disable=None, smoothing=0.1)
+                # The raw stream (OutputWrapper.write would end every redraw with a newline). django-stubs
+                # does not declare OutputWrapper._out: its __getattr__ makes it a Callable.
+                stream: TextIO = self.stderr._out  # type: ignore[assignment]
+                bar = tqdm(total=run.total, unit="products", file=stream, disable=None, smoothing=0.1)
             bar.update(run.done - bar.n)
 
         try:
