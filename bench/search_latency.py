@@ -56,14 +56,16 @@ def build_requests(count: int, rng: random.Random) -> list[tuple[str, object]]:
         elif kind == "text + facets":
             query = rng.choice(names).split()[-1]  # a word that surely matches
             brands = facet_values(SearchRequest(text=query), "brand") or ["none"]
-            request = SearchRequest(text=query, brands=tuple(rng.sample(brands, min(len(brands), rng.choice((1, 2))))),
-                                    rating_min=rng.choice((3, 4)))
+            picked = tuple(sorted(rng.sample(brands, min(len(brands), rng.choice((1, 2))))))
+            request = SearchRequest(text=query, selected={"brand": picked, "rating": rng.choice((3, 4))})
         elif kind == "category + 2 filters + sort":
             category = rng.choice(categories)
             brands = facet_values(SearchRequest(category=category), "brand") or ["none"]
             low = Decimal(rng.choice((0, 10, 20, 50)))
-            request = SearchRequest(category=category, brands=(rng.choice(brands),), price_min=low,
-                                    price_max=low + Decimal(rng.choice((50, 100, 500))), sort=rng.choice(sorts))
+            brand = rng.choice(brands)  # the random draws in the order they always were
+            price = (low, low + Decimal(rng.choice((50, 100, 500))))
+            request = SearchRequest(category=category, selected={"brand": (brand,), "price": price},
+                                    sort=rng.choice(sorts))
         else:
             word = rng.choice(words)
             request = SearchRequest(text=word[: rng.randint(2, 5)], autocomplete=True, page_size=6)

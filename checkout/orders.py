@@ -22,6 +22,7 @@ from django.utils import timezone
 from store.models import Product
 
 from .cart import is_purchasable, stock_message
+from .gateways import PaymentError, gateway_named
 from .models import Cart, CartItem, Order, OrderLine, Payment
 from .pricing import compute_totals, money, shipping_methods
 
@@ -202,8 +203,6 @@ def transition(order: Order, status: str, *, note: str = "") -> Order:
 def cancel_order(order: Order) -> Order:
     """Cancel an unpaid order: void its open payments at the provider first, so it can no
     longer be paid, then return its stock. Raises PaymentError if the provider refuses."""
-    from .gateways import gateway_named
-
     if not order.can_transition_to(Order.Status.CANCELLED):
         raise TransitionError(f"Order {order.number} is {order.get_status_display().lower()}; it cannot be cancelled.")
     for payment in order.payments.filter(status__in=[Payment.Status.PENDING, Payment.Status.FAILED]):
@@ -213,8 +212,6 @@ def cancel_order(order: Order) -> Order:
 
 def refund_order(order: Order) -> Order:
     """Refund a paid (or fulfilled) order in full through the gateway that took the money."""
-    from .gateways import gateway_named
-
     if not order.can_transition_to(Order.Status.REFUNDED):
         raise TransitionError(f"Order {order.number} is {order.get_status_display().lower()}; it cannot be refunded.")
     payment = order.payments.filter(status=Payment.Status.SUCCEEDED).first()
@@ -226,8 +223,6 @@ def refund_order(order: Order) -> Order:
 
 def cancel_unpaid_orders(older_than_minutes: int | None = None) -> int:
     """Cancel orders left unpaid too long, returning their stock; returns how many."""
-    from .gateways import PaymentError
-
     minutes = settings.ORDER_PAYMENT_TIMEOUT_MINUTES if older_than_minutes is None else older_than_minutes
     cutoff = timezone.now() - timedelta(minutes=minutes)
     cancelled = 0

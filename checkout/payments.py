@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
+from .emails import send_order_confirmation
 from .models import Order, Payment, ProcessedWebhookEvent
 from .orders import transition
 
@@ -72,8 +73,6 @@ def record_payment_succeeded(*, gateway: str, external_id: str, amount: Decimal,
             _flag(order, f"Payment {external_id} succeeded while the order was {order.get_status_display()}.")
             return PaymentOutcome.NEEDS_REVIEW
         transition(order, Order.Status.PAID)
-        from .emails import send_order_confirmation
-
         transaction.on_commit(lambda: send_order_confirmation(order.pk))
     return PaymentOutcome.PAID
 

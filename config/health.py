@@ -5,6 +5,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 
+from config.celery import app
+from search.backends import get_backend
+
 
 def healthz(request) -> JsonResponse:
     return JsonResponse({"status": "ok"})
@@ -24,15 +27,11 @@ def _check_cache() -> None:
 def _check_broker() -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return  # embedded mode: index updates run in-process, there is no broker
-    from config.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
 def _check_search() -> None:
-    from search.backends import get_backend
-
     get_backend().ping()
 
 

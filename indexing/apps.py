@@ -6,4 +6,11 @@ class IndexingConfig(AppConfig):
     verbose_name = "Search indexing"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        # Imported once the app registry is ready (they import models): the outbox's signal
+        # receivers, and the index gauges /metrics computes at scrape time.
+        from ops.metrics import add_state_source
+
+        from . import metrics, signals  # noqa: F401
+
+        add_state_source(metrics.outbox_gauges)
+        add_state_source(metrics.drift_gauges)

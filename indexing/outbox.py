@@ -22,7 +22,7 @@ def record_changes(product_ids: Iterable[int]) -> None:
 def request_drain() -> None:
     """Enqueue a drain. A broker outage must not fail the shopper's or editor's
     request: the rows are committed and the periodic drain will pick them up."""
-    from .tasks import drain_outbox
+    from .tasks import drain_outbox  # a cycle: tasks → reindex → outbox (a reindex replays the outbox)
 
     try:
         drain_outbox.delay()

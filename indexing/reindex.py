@@ -203,7 +203,7 @@ def start_reindex(requested_by: User | None = None,
                 threading.Thread(target=_reindex_in_thread, args=(run.pk, batch_size),
                                  name=f"reindex-{run.pk}").start()
             else:
-                from .tasks import reindex
+                from .tasks import reindex  # a cycle: indexing.tasks runs this module's builds
 
                 reindex.delay(run.pk, batch_size)
         except Exception as exc:

@@ -22,7 +22,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import constant_time_compare
 from prometheus_client import (
@@ -44,7 +43,6 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SEARCH_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-DRIFT_CACHE_KEY = "ops:metrics:index-drift"
 
 REQUEST_LATENCY = Histogram(
     "catalog_http_request_duration_seconds",
@@ -161,63 +159,18 @@ def cache_hit_ratios() -> dict[str, tuple[float, float]]:
     return {name: (hits, misses) for name, (hits, misses) in counts.items()}
 
 
-def index_drift() -> dict:
-    """Visible products in the database minus documents in the index (positive: missing
-    from the index; negative: stale documents), computed at most once per cache period."""
-    state = cache.get(DRIFT_CACHE_KEY)
-    if state is None:
-        from search.backends import get_backend
-        from store.models import Product
-
-        try:
-            visible = Product.objects.visible().count()
-            indexed = get_backend().count()
-            state = {"up": 1, "visible": visible, "indexed": indexed}
-        except Exception as exc:  # noqa: BLE001 - a scrape must answer even when the engine is down
-            logger.warning("index drift not measured: %s", exc)
-            state = {"up": 0}
-        cache.set(DRIFT_CACHE_KEY, state, settings.METRICS_DRIFT_CACHE_SECONDS)
-    return state
-
-
 class CatalogStateCollector:
-    """Gauges computed when Prometheus scrapes: outbox backlog, index drift, cache hit ratio."""
+    """Gauges computed when Prometheus scrapes: the cache hit ratio, and what the apps that
+    own the state add (``add_state_source``: the indexing app's outbox backlog and index
+    drift). ops sits below every app, so it asks nothing of them itself."""
+
+    def __init__(self) -> None:
+        self.sources: list[Callable[[], Iterable[Metric]]] = []
 
     def collect(self) -> Iterable[Metric]:
-        yield from self._cache_ratio()  # first: the drift below reads the cache
-        yield from self._outbox()
-        yield from self._drift()
-
-    def _outbox(self) -> Iterable[Metric]:
-        from django.db.models import Min
-        from django.utils import timezone
-
-        from indexing.models import OutboxEntry
-
-        try:
-            summary = OutboxEntry.objects.aggregate(oldest=Min("created_at"))
-            backlog = OutboxEntry.objects.count()
-        except Exception as exc:  # noqa: BLE001 - database down: the gauge is absent, the alert on absent() fires
-            logger.warning("outbox backlog not measured: %s", exc)
-            return
-        yield GaugeMetricFamily("catalog_outbox_backlog",
-                                "Product changes waiting to reach the search index.", value=backlog)
-        age = (timezone.now() - summary["oldest"]).total_seconds() if summary["oldest"] else 0.0
-        yield GaugeMetricFamily("catalog_outbox_oldest_age_seconds", "Age of the oldest waiting outbox row.",
-                                value=age)
-
-    def _drift(self) -> Iterable[Metric]:
-        state = index_drift()
-        yield GaugeMetricFamily("catalog_search_engine_up", "1 if the search engine answered the last count.",
-                                value=state["up"])
-        if state["up"]:
-            yield GaugeMetricFamily("catalog_index_drift_documents",
-                                    "Visible products in the database minus documents in the search index.",
-                                    value=state["visible"] - state["indexed"])
-            yield GaugeMetricFamily("catalog_index_documents", "Documents in the search index.",
-                                    value=state["indexed"])
-            yield GaugeMetricFamily("catalog_visible_products", "Products shoppers may see (database).",
-                                    value=state["visible"])
+        yield from self._cache_ratio()  # first: the sources below may read the cache
+        for source in self.sources:
+            yield from source()
 
     def _cache_ratio(self) -> Iterable[Metric]:
         gauge = GaugeMetricFamily("catalog_cache_hit_ratio",
@@ -230,6 +183,12 @@ class CatalogStateCollector:
 
 
 _state_collector = CatalogStateCollector()
+
+
+def add_state_source(source: Callable[[], Iterable[Metric]]) -> None:
+    """Have ``source`` (gauges computed at scrape time) collected with the catalog state."""
+    if source not in _state_collector.sources:
+        _state_collector.sources.append(source)
 
 
 def metrics_registry() -> CollectorRegistry:

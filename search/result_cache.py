@@ -38,6 +38,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from search.merchandising.version import VERSION_KEY as RULES_VERSION_KEY
 from search.query.request import DEFAULT_PAGE_SIZE, SearchRequest
 from store.caching import GENERATION_KEY, bump_listing_generation
 
@@ -54,8 +55,6 @@ def _versions() -> tuple[int, int]:
 
 def _versions_and(keys: tuple[str, ...]) -> tuple[tuple[int, int], dict]:
     """The versions and the cache entries of ``keys``, all in one cache round trip."""
-    from search.merchandising.rules import VERSION_KEY as RULES_VERSION_KEY
-
     found = cache.get_many([GENERATION_KEY, RULES_VERSION_KEY, *keys])
     for key in (GENERATION_KEY, RULES_VERSION_KEY):
         if key not in found:

@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass, field, replace
 
 from ops.metrics import observed_search
+from search.analytics.recorder import popular_queries
 from search.backends import SearchBackend, get_backend
 from search.merchandising.rules import price_choice, resolve
 from search.query.request import SearchRequest
@@ -123,8 +124,6 @@ def autocomplete(text: str, limit: int = AUTOCOMPLETE_PRODUCTS) -> Suggestions:
     """Products, categories and brands for what the shopper has typed so far (falls
     back to the typo-tolerant search when no word starts that way), and the popular
     queries of the last 30 days that start that way (search.analytics.recorder)."""
-    from search.analytics.recorder import popular_queries
-
     text = " ".join(text.split())[:100]
     suggestions = Suggestions(text=text)
     if len(text) < AUTOCOMPLETE_MIN_CHARS:

@@ -23,9 +23,10 @@ from django.test import RequestFactory
 from prometheus_client.parser import text_string_to_metric_families
 
 from config.db_router import PIN_COOKIE, PrimaryReplicaRouter, primary_reads, replica_reads
+from indexing.metrics import DRIFT_CACHE_KEY
 from indexing.models import OutboxEntry
 from ops.logging import RequestIdFilter, json_formatter
-from ops.metrics import DRIFT_CACHE_KEY, observe_search
+from ops.metrics import observe_search
 from ops.middleware import ReplicaRoutingMiddleware
 from ops.request_id import reset_request_id, set_request_id
 from search.backends import get_backend

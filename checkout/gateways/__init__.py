@@ -11,7 +11,8 @@ __all__ = ["PaymentError", "PaymentGateway", "PaymentStart", "gateway_named", "g
 
 
 def gateway_named(name: str) -> PaymentGateway:
-    """The gateway called ``name`` (a Payment remembers which one took it)."""
+    """The gateway called ``name`` (a Payment remembers which one took it). Imported here: a
+    cycle (each gateway records its outcomes through checkout.payments → orders → here)."""
     if name == "stripe":
         from .stripe_gateway import StripeGateway
 

@@ -47,7 +47,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypedDict
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count
@@ -55,7 +54,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from ops.metrics import ANALYTICS_DROPPED
 from search.analytics.models import SearchEvent
+from search.analytics.tasks import record_events
 from search.facets import FACETS
 from search.merchandising.validators import has_control_characters, normalise_query
 from search.paths import query_value, reversed_path
@@ -64,7 +65,6 @@ from search.query.result import SearchResult
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RETENTION_DAYS = 180
 # After a failed publish (broker down) events are dropped for this long, without trying.
 PUBLISH_PAUSE_SECONDS = 30.0
 POPULAR_DAYS = 30
@@ -95,10 +95,6 @@ class _DropCounter(TypedDict):
 
 
 _dropped: _DropCounter = {"events": 0, "warned": 0.0}
-
-
-def retention_days() -> int:
-    return int(getattr(settings, "SEARCH_ANALYTICS_RETENTION_DAYS", DEFAULT_RETENTION_DAYS))
 
 
 def recorded_query(text: str) -> str:
@@ -200,8 +196,6 @@ def _valid_token(token: str | None) -> str | None:
 def _count_dropped(count: int, reason: str) -> None:
     _dropped["events"] += count  # a lost increment under a race is acceptable for a counter
     with contextlib.suppress(Exception):  # metrics must never break recording
-        from ops.metrics import ANALYTICS_DROPPED
-
         ANALYTICS_DROPPED.labels(reason).inc(count)
 
 
@@ -347,8 +341,6 @@ def _flush_at_exit() -> None:
 def _publish_batch(batch: list[tuple[str, dict]]) -> None:
     """Publish one batch as one task (in the thread). A broker failure drops it and pauses
     publishing; an eager task runs here, on this thread's own database connection."""
-    from search.analytics.tasks import record_events
-
     if _paused():
         _count_dropped(len(batch), "paused")
         return
@@ -414,16 +406,3 @@ def popular_queries(prefix: str, limit: int = 5) -> list[str]:
     return found
 
 
-# --- Retention ----------------------------------------------------------------------
-
-
-def purge_events(days: int | None = None) -> tuple[int, int]:
-    """Delete searches and clicks older than ``days`` (the retention setting by default);
-    returns (searches deleted, clicks deleted)."""
-    from search.analytics.models import ClickEvent
-
-    days = retention_days() if days is None else days
-    cutoff = timezone.now() - timedelta(days=days)
-    clicks, _ = ClickEvent.objects.filter(created_at__lt=cutoff).delete()
-    searches, _ = SearchEvent.objects.filter(created_at__lt=cutoff).delete()
-    return searches, clicks

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
 from search.analytics.models import ClickEvent, SearchEvent
+from search.analytics.retention import purge_events
 from search.merchandising.validators import QUERY_MAX
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,4 @@ def record_events(searches: list[dict] | None = None, clicks: list[dict] | None 
 @shared_task(name="search.tasks.purge_search_analytics", ignore_result=True)
 def purge_search_analytics() -> tuple[int, int]:
     """Beat task: delete the events older than SEARCH_ANALYTICS_RETENTION_DAYS."""
-    from search.analytics.recorder import purge_events
-
     return purge_events()

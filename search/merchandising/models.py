@@ -28,7 +28,9 @@ from .validators import (
     redirect_target_error,
     split_synonym_terms,
     text_input_error,
+    words_of,
 )
+from .version import bump_rules_version
 
 
 class RulesVersioned(models.Model):
@@ -39,14 +41,10 @@ class RulesVersioned(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        from search.merchandising.rules import bump_rules_version
-
         bump_rules_version()
 
     def delete(self, *args, **kwargs):
         result = super().delete(*args, **kwargs)
-        from search.merchandising.rules import bump_rules_version
-
         bump_rules_version()
         return result
 
@@ -125,8 +123,6 @@ class SynonymSet(ScheduledRule):
     def _refuse_circular_mapping(self) -> None:
         """A → B here while another one-way set says B → A (at an overlapping time):
         that is a two-way set written twice, and a sign of a mistake."""
-        from search.merchandising.rules import words_of
-
         mine = [words_of(t) for t in self.term_list()]
         head, targets = mine[0], set(mine[1:])
         others = SynonymSet.objects.filter(kind=self.Kind.ONE_WAY, is_active=True)
@@ -390,6 +386,4 @@ class PriceBucketing(RulesVersioned):
 @receiver(post_delete, sender=PriceBucketing)
 def _bump_after_cascade(sender, **kwargs) -> None:
     """Rows deleted along with a product or a category (cascades skip delete())."""
-    from search.merchandising.rules import bump_rules_version
-
     bump_rules_version()

@@ -11,21 +11,26 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 
 from search.documents import EPOCH, ID_SPACE
+from search.merchandising.models import (
+    BoostRule,
+    FacetSetting,
+    FieldWeights,
+    PinRule,
+    PriceBucketing,
+    Redirect,
+    SynonymSet,
+)
+from search.merchandising.validators import normalise_query, words_of
+from search.merchandising.version import VERSION_KEY
 from search.query.filters import RULES_GROUP, Filter
 from search.query.text import query_words
 from search.query.tuning import DEFAULT_WEIGHTS, Boost, Tuning
 
-if TYPE_CHECKING:  # for annotations only: at run time the models are imported where used
-    from search.merchandising.models import BoostRule
-
-VERSION_KEY = "search:rules-version"
 RULES_CHECK_SECONDS = 2.0
 
 
@@ -65,21 +70,6 @@ class PriceChoice:
     range_count: int = 4
 
 
-def _incr_version() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 1, None)
-
-
-def bump_rules_version() -> None:
-    """Now, and again once the transaction commits: a process that reloaded in between
-    (and so read the rows as they were before the commit) reloads once more."""
-    _incr_version()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_incr_version)
-
-
 _memo: dict = {"version": None, "checked": 0.0, "rules": None}
 _lock = threading.Lock()
 
@@ -103,21 +93,7 @@ def current_rules() -> CompiledRules:
         return _memo["rules"]
 
 
-def words_of(term: str) -> tuple[str, ...]:
-    return tuple(query_words(term))
-
-
 def load_rules() -> CompiledRules:
-    from search.merchandising.models import (
-        BoostRule,
-        FacetSetting,
-        FieldWeights,
-        PinRule,
-        PriceBucketing,
-        Redirect,
-        SynonymSet,
-    )
-
     rules = CompiledRules()
     for s in SynonymSet.objects.filter(is_active=True):
         terms = [words_of(t) for t in s.term_list()]
@@ -210,8 +186,6 @@ class Resolution:
 
 
 def resolve(text: str, rules: CompiledRules | None = None, now: datetime | None = None) -> Resolution:
-    from search.merchandising.validators import normalise_query
-
     rules = rules or current_rules()
     now = now or timezone.now()
     query = normalise_query(text)

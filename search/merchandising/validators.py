@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+from search.query.text import WORD_MAX_CHARS, query_words
+
 QUERY_MAX = 200
 SYNONYM_TERM_MAX = 60
 FACET_LABEL_MAX = 80
@@ -38,8 +40,6 @@ def text_input_error(text: str, what: str) -> str | None:
 def split_synonym_terms(raw: str) -> list[str]:
     """The comma-separated terms of a synonym set, validated; raises ValidationError
     listing every problem."""
-    from search.query.text import WORD_MAX_CHARS, query_words
-
     errors: list[str] = []
     pieces = raw.split(",")
     terms: list[str] = []
@@ -117,3 +117,8 @@ def clean_rule_query(value: str, field: str = "query") -> str:
     if not query:
         raise ValidationError({field: "Enter the query (the words shoppers type)."})
     return query
+
+
+def words_of(term: str) -> tuple[str, ...]:
+    """A rule term as the words a query is matched by."""
+    return tuple(query_words(term))

@@ -17,6 +17,7 @@ from django.urls import path
 from django.utils import timezone
 
 from search.analytics.models import ClickEvent, SearchEvent
+from search.analytics.reports import column_bars, horizontal_bars, search_report
 from store.models import Product
 
 if TYPE_CHECKING:
@@ -55,8 +56,6 @@ class SearchEventAdmin(ReadOnlyAdmin):
     def report_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        from search.analytics.reports import column_bars, horizontal_bars, search_report
-
         form = ReportForm(request.GET or None)
         report = chart = days_chart = None
         data = ReportForm.defaults()

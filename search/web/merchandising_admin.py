@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from search.backends import SearchUnavailable
+from search.facets import FACETS, curated_names
 from search.merchandising.models import (
     BoostRule,
     FacetSetting,
@@ -32,6 +33,7 @@ from search.merchandising.models import (
     ScheduledRule,
     SynonymSet,
 )
+from search.preview import preview_search
 from search.query.request import MAX_TEXT_LENGTH, InvalidSearchRequest
 from store.models import Category
 
@@ -119,8 +121,6 @@ class SynonymSetAdmin(ScheduledRuleAdmin):
     def preview_view(self, request: HttpRequest) -> TemplateResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        from search.preview import preview_search
-
         form = PreviewForm(request.GET or None)
         preview, error = None, None
         if form.is_valid():
@@ -287,11 +287,19 @@ class FacetSettingAdmin(admin.ModelAdmin):
     autocomplete_fields = ("category",)
     fieldsets = ((None, {
         "fields": ("category", "attribute", "label", "position", "visible"),
-        "description": "Which facets a category shows (its attributes', and the built-in category, brand, "
-                       "price, rating and availability facets), in what order and under what title. A category "
+        "description": "Which facets a category shows (its attributes', and the built-in facets: "
+                       + ", ".join(f"{facet.label} ({facet.name})" for facet in FACETS if facet.curated)
+                       + "), in what order and under what title. A category "
                        "uses its own settings, or else those of its nearest parent that has some; facets "
                        "without a position keep their usual order, after those with one. Applies within seconds.",
     }),)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        # The built-in facets come from the registry (search.facets): listed here, not in the model.
+        field = form.base_fields["attribute"]
+        field.help_text = f"{field.help_text} Built-in facets: {', '.join(curated_names())}."
+        return form
 
 
 @admin.register(PriceBucketing)

@@ -13,8 +13,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from search.merchandising.models import SynonymSet
-from search.merchandising.rules import bump_rules_version
 from search.merchandising.synonym_files import SynonymFileError, parse_synonyms
+from search.merchandising.version import bump_rules_version
 
 MAX_REPORTED_ERRORS = 50
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from search.analytics.recorder import purge_events, retention_days
+from search.analytics.retention import purge_events, retention_days
 
 
 class Command(BaseCommand):
