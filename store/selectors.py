@@ -34,8 +34,9 @@ def build_category_menu() -> list[dict]:
 
 @dataclass
 class ProductCard:
-    """What a product card shows (templates/store/_product_card.html): the attributes of a
-    search hit, so one card template shows both."""
+    """What a product card shows (templates/store/_product_card.html), read from the
+    database; a search hit (search.query.result.SearchHit) is one too, so one card
+    template shows both."""
 
     id: int
     name: str
@@ -49,7 +50,10 @@ class ProductCard:
     rating: float
     rating_count: int
     image_url: str
-    highlighted_name: str = ""  # none: the card shows the (escaped) name
+    # The name with the matched words in <mark>, built from escaped text; none: the card
+    # shows the (escaped) name.
+    highlighted_name: str = ""
+    # A search's link through the click recorder, when the search was recorded.
     click_url: str = ""
 
 

@@ -163,6 +163,12 @@ class SearchFacet:
         """The sidebar group of one of its result facets; None to show nothing."""
         raise NotImplementedError
 
+    def options(self, facet: Facet, params: Params, links: LinkContext) -> list[FacetOption]:
+        """The values a shopper can click: those with products, and the selected ones."""
+        return [FacetOption(v.value, v.label, v.count, v.selected,
+                            links.href(self.toggled(params, facet.name, v.value)))
+                for v in facet.values if v.count or v.selected]
+
     def chips(self, selection: Selection, facets: Mapping[str, Facet], params: Params,
               links: LinkContext) -> list[Chip]:
         raise NotImplementedError

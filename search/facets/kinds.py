@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -20,7 +21,7 @@ from store.templatetags.storefront import money
 from . import prices
 from .base import AggregationPlan, Chip, FacetGroup, FacetOption, LinkContext, SearchFacet, agg_buckets, query_parameter
 from .labels import process_memo, shared_key, shared_labels
-from .state import Params, decimal_or_none, first, fresh, put, url_for, values_of
+from .state import Params, decimal_or_none, first, fresh, put, toggled_value, url_for, values_of
 
 MAX_TERMS = 200
 MAX_ATTRIBUTE_TERMS = 1000
@@ -126,16 +127,11 @@ class TermsFacet(_SingleParamFacet):
         return [Facet(self.name, self.label, _sorted_values(values))]
 
     def group(self, facet: Facet, params: Params, links: LinkContext) -> FacetGroup | None:
-        options = [FacetOption(v.value, v.label, v.count, v.selected,
-                               links.href(self.toggled(params, facet.name, v.value)))
-                   for v in facet.values if v.count or v.selected]
+        options = self.options(facet, params, links)
         return FacetGroup(facet.name, facet.label, "checkbox", options, param=self.param) if options else None
 
     def toggled(self, params: Params, facet_name: str, value: str) -> Params:
-        new = fresh(params)
-        values = new.get(self.param, [])
-        put(new, self.param, [v for v in values if v != value] if value in values else [*values, value])
-        return new
+        return toggled_value(params, self.param, value)
 
     def chips(self, selection: Selection, facets: Mapping[str, Facet], params: Params,
               links: LinkContext) -> list[Chip]:
@@ -393,9 +389,7 @@ class RatingFacet(_SingleParamFacet):
         ])]
 
     def group(self, facet: Facet, params: Params, links: LinkContext) -> FacetGroup | None:
-        options = [FacetOption(v.value, v.label, v.count, v.selected,
-                               links.href(self.toggled(params, facet.name, v.value)))
-                   for v in facet.values if v.count or v.selected]
+        options = self.options(facet, params, links)
         return FacetGroup(self.name, facet.label, "links", options, param=self.param) if options else None
 
     def toggled(self, params: Params, facet_name: str, value: str) -> Params:
@@ -446,9 +440,7 @@ class AvailabilityFacet(_SingleParamFacet):
         return [Facet(self.name, self.label, [FacetValue("1", "In stock", in_stock, chosen)])]
 
     def group(self, facet: Facet, params: Params, links: LinkContext) -> FacetGroup | None:
-        options = [FacetOption(v.value, self.option_label, v.count, v.selected,
-                               links.href(self.toggled(params, facet.name, v.value)))
-                   for v in facet.values if v.count or v.selected]
+        options = [replace(option, label=self.option_label) for option in self.options(facet, params, links)]
         if not options:
             return None
         # Its box stands for any spelling of "ticked": the form sends it, never a hidden copy.
@@ -568,16 +560,11 @@ class AttributeFacet(SearchFacet):
         return facets
 
     def group(self, facet: Facet, params: Params, links: LinkContext) -> FacetGroup | None:
-        options = [FacetOption(v.value, v.label, v.count, v.selected,
-                               links.href(self.toggled(params, facet.name, v.value)))
-                   for v in facet.values if v.count or v.selected]
+        options = self.options(facet, params, links)
         return FacetGroup(facet.name, facet.label, "checkbox", options, param=facet.name) if options else None
 
     def toggled(self, params: Params, facet_name: str, value: str) -> Params:
-        new = fresh(params)
-        values = new.get(facet_name, [])
-        put(new, facet_name, [v for v in values if v != value] if value in values else [*values, value])
-        return new
+        return toggled_value(params, facet_name, value)
 
     def without(self, params: Params, facet_name: str, value: str = "") -> Params:
         new = fresh(params)

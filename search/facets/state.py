@@ -65,6 +65,14 @@ def fresh(params: Params) -> Params:
     return {name: list(values) for name, values in params.items() if name != "page"}
 
 
+def toggled_value(params: Params, name: str, value: str) -> Params:
+    """A multi-value parameter with ``value`` added, or removed if it was there."""
+    new = fresh(params)
+    values = new.get(name, [])
+    put(new, name, [v for v in values if v != value] if value in values else [*values, value])
+    return new
+
+
 def decimal_or_none(raw: str) -> Decimal | None:
     try:
         value = Decimal(raw)

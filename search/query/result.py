@@ -7,28 +7,17 @@ from decimal import Decimal
 
 from search.query.request import MAX_RESULT_WINDOW, SearchRequest
 from search.query.text import highlight
+from store.selectors import ProductCard
 
 
 @dataclass
-class SearchHit:
-    id: int
-    name: str
-    slug: str
-    sku: str
-    brand: str
-    price: Decimal
-    currency: str
-    compare_at_price: Decimal | None
-    in_stock: bool
-    rating: float
-    rating_count: int
-    image_url: str
-    # Name with the matched words wrapped in <mark>; built from escaped text.
-    highlighted_name: str = ""
+class SearchHit(ProductCard):
+    """A product card as the engine found it: its relevance score, and whether a
+    merchandiser pinned it. ``highlighted_name`` wraps the matched words in <mark> (built
+    from escaped text); ``click_url`` is set when the search was recorded."""
+
     score: float = 0.0
     pinned: bool = False
-    # Set by the views when the search was recorded: the link records the click.
-    click_url: str = ""
 
 
 @dataclass
