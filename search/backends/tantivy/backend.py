@@ -9,12 +9,13 @@ index; readers reload when the index's meta file changes.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from ..base import EngineResult, RejectedDocument, SearchBackend, SearchUnavaila
 from . import compiler
 from .hosting import host_for, hosted, unhost
 from .terms import TermExpander
+
+logger = logging.getLogger(__name__)
 
 WRITER_HEAP = 64_000_000
 # The bulk load keeps at most this much in memory before flushing a segment: the
@@ -98,6 +101,21 @@ def to_tantivy(doc: dict) -> tantivy.Document:
     display = {k: doc[k] for k in DISPLAY_FIELDS}
     d.add_bytes("display", orjson.dumps(display))
     return d
+
+
+def _release(writer: tantivy.IndexWriter, committed: bool = False) -> None:
+    """Give up the writer and tantivy's lock now, whatever failed.
+
+    ``wait_merging_threads`` consumes the writer: the lock goes with it even while a
+    traceback (a retried task's exception) still refers to the Python object, which a
+    bare ``rollback`` would leave holding the lock for the life of the process."""
+    if not committed:
+        with suppress(ValueError, OSError):  # a killed writer (disk full) may fail to roll back too
+            writer.rollback()
+    try:
+        writer.wait_merging_threads()
+    except (ValueError, OSError) as exc:  # a merge that failed: the committed segments stay as they were
+        logger.warning("tantivy merge failed after %s: %s", "a commit" if committed else "a rollback", exc)
 
 
 class TantivyBackend(SearchBackend):
@@ -183,14 +201,14 @@ class TantivyBackend(SearchBackend):
                     raise SearchUnavailable(f"the search index is locked by another writer: {exc}") from exc
                 time.sleep(0.05)
         try:
-            yield writer
-            writer.commit()
-            writer.wait_merging_threads()  # also releases the lock
-            index.reload()  # our own commit is visible to this process's next search at once
+            with self._write_errors_unavailable(name):
+                yield writer
+                writer.commit()
         except BaseException:
-            writer.rollback()
-            del writer
+            _release(writer)
             raise
+        _release(writer, committed=True)
+        index.reload()  # our own commit is visible to this process's next search at once
 
     # --- interface ---------------------------------------------------------
     def ping(self) -> None:
@@ -217,15 +235,27 @@ class TantivyBackend(SearchBackend):
         writer = index.writer(LOAD_WRITER_HEAP, 1)
         try:
             for batch in batches:
-                for doc in batch:
-                    writer.add_document(to_tantivy(doc))
+                documents = [to_tantivy(doc) for doc in batch]  # a bad document is its own error
+                with self._write_errors_unavailable(concrete):
+                    for document in documents:
+                        writer.add_document(document)
                 if progress:
                     progress(len(batch))
-            writer.commit()
-            writer.wait_merging_threads()
+            with self._write_errors_unavailable(concrete):
+                writer.commit()
         except BaseException:
-            writer.rollback()
+            _release(writer)
             raise
+        _release(writer, committed=True)
+
+    @contextmanager
+    def _write_errors_unavailable(self, name: str | None):
+        # tantivy reports IO errors (ENOSPC, a writer killed by one) as ValueError.
+        try:
+            yield
+        except (ValueError, OSError) as exc:
+            raise SearchUnavailable(f"the search index {self.root / (name or '')} could not be written: "
+                                    f"{exc}") from exc
 
     def _index_at(self, name: str) -> tantivy.Index:
         index = tantivy.Index(self.schema, path=str(self.root / name), reuse=True)
