@@ -1,15 +1,26 @@
 """Cart writes: what may go in a cart (availability, stock), adding, changing, merging at login.
 
 Lock order, everywhere in the checkout: cart → order → payment → products (by id); see
-``checkout.orders``."""
+``checkout.orders``. Several carts (a merge) are locked in one query, by id. Every write
+locks its cart row before it reads or writes the cart's lines, so a merge at login and an
+add to the anonymous cart are serialised: the add lands before the merge (and is moved with
+the other lines) or after it, in the user's cart, which the merge leaves a pointer to
+(``merged_into``). A deadlock, should one still happen, is retried.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.core.cache import cache
+from django.db import OperationalError, connection, transaction
 from django.db.models import Sum
 from django.http import HttpRequest
 from django.utils import timezone
@@ -18,9 +29,20 @@ from store.models import Product
 
 from .models import Cart, CartItem
 
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
 CART_SESSION_KEY = "checkout_cart_id"
 # Far above any real order line; keeps a typo (or a forged form) away from integer overflow.
 MAX_LINE_QUANTITY = 9999
+# Where a merged anonymous cart went, for the requests still holding its id (another tab's
+# add that was waiting on its lock). Longer than any request; after it the add is refused.
+MERGED_INTO_KEY = "checkout:merged-cart:{}"
+MERGED_INTO_SECONDS = 3600
+MERGED_AWAY_MESSAGE = "Your cart has just moved to your account. Please add the product again."
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction may simply be run again.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
+ATTEMPTS = 4
 
 
 class CartError(Exception):
@@ -75,36 +97,93 @@ def _check_quantity(product: Product, quantity: int, in_cart: int = 0) -> None:
         raise CartError(stock_message(product, in_cart))
 
 
+def retrying_deadlocks(work: Callable[[], T]) -> T:
+    """``work()`` (one transaction), run again if PostgreSQL chose it as a deadlock victim.
+
+    Not inside an outer transaction: the deadlock aborted that one too, only its owner may retry."""
+    retry = not connection.in_atomic_block
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return work()
+        except OperationalError as exc:
+            if not retry or attempt == ATTEMPTS or getattr(exc.__cause__, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
+            logger.warning("cart transaction retried after %s (attempt %d)", exc.__cause__.__class__.__name__, attempt)
+            time.sleep(random.uniform(0.005, 0.05) * attempt)  # apart, so they do not meet again
+    raise AssertionError("unreachable")
+
+
+def merged_into(cart_id: int) -> int | None:
+    """The cart that an anonymous cart was merged into at login, while that is remembered."""
+    try:
+        return cache.get(MERGED_INTO_KEY.format(cart_id))
+    except Exception:  # noqa: BLE001 - without the cache the add is refused, never lost
+        logger.warning("cache unavailable: cannot follow merged cart %s", cart_id, exc_info=True)
+        return None
+
+
+def lock_cart(cart_id: int) -> Cart:
+    """Lock the cart, following it into the user's cart if a login merged it meanwhile."""
+    for _ in range(3):  # a pointer leads to a user's cart, which is never merged again
+        cart = Cart.objects.select_for_update().filter(pk=cart_id).first()
+        if cart is not None:
+            return cart
+        next_id = merged_into(cart_id)
+        if next_id is None:
+            break
+        cart_id = next_id
+    raise CartError(MERGED_AWAY_MESSAGE)
+
+
 def add_to_cart(cart: Cart, product: Product, quantity: int) -> CartItem:
-    """Add ``quantity`` units, checking the stock against what the cart already holds."""
+    """Add ``quantity`` units, checking the stock against what the cart already holds.
+
+    If a login merged the cart while this waited for its lock, the units go to the user's cart."""
     product = Product.objects.select_related("vendor").get(pk=product.pk)  # stock as of now
-    with transaction.atomic():
-        # The cart lock orders this after (or before) a checkout of the same cart.
-        Cart.objects.select_for_update().get(pk=cart.pk)
-        item = CartItem.objects.filter(cart=cart, product=product).first()
-        _check_quantity(product, quantity, item.quantity if item else 0)
-        if item is None:
-            item = CartItem.objects.create(cart=cart, product=product, quantity=quantity)
-        else:
-            item.quantity += quantity
-            item.save(update_fields=["quantity"])
-        Cart.objects.filter(pk=cart.pk).update(updated_at=timezone.now())
-    return item
+
+    def add() -> CartItem:
+        with transaction.atomic():
+            # The cart lock orders this after (or before) a checkout or a merge of the same cart.
+            locked = lock_cart(cart.pk)
+            item = CartItem.objects.filter(cart=locked, product=product).first()
+            _check_quantity(product, quantity, item.quantity if item else 0)
+            if item is None:
+                item = CartItem.objects.create(cart=locked, product=product, quantity=quantity)
+            else:
+                item.quantity += quantity
+                item.save(update_fields=["quantity"])
+            Cart.objects.filter(pk=locked.pk).update(updated_at=timezone.now())
+        return item
+
+    return retrying_deadlocks(add)
 
 
 def set_item_quantity(item: CartItem, quantity: int) -> CartItem:
-    """Replace a line's quantity (1 or more: removing is ``remove_item``)."""
+    """Replace a line's quantity (1 or more: removing is ``remove_item``); the line of the same
+    product in the user's cart if a login merged the cart meanwhile."""
     product = Product.objects.select_related("vendor").get(pk=item.product_id)
     _check_quantity(product, quantity)
-    with transaction.atomic():
-        Cart.objects.select_for_update().get(pk=item.cart_id)
-        CartItem.objects.filter(pk=item.pk).update(quantity=quantity)
-    item.quantity = quantity
+
+    def set_quantity() -> CartItem:
+        with transaction.atomic():
+            locked = lock_cart(item.cart_id)
+            line = CartItem.objects.filter(cart=locked, product_id=item.product_id).first()
+            if line is None:  # removed in another tab
+                raise CartError(f"“{product.name}” is no longer in your cart.")
+            CartItem.objects.filter(pk=line.pk).update(quantity=quantity)
+        line.quantity = quantity
+        return line
+
+    line = retrying_deadlocks(set_quantity)
+    item.pk, item.cart_id, item.quantity = line.pk, line.cart_id, quantity
     return item
 
 
 def remove_item(item: CartItem) -> None:
-    item.delete()
+    with transaction.atomic():
+        # Under the cart lock: a merge reading the cart's lines sees the line or its absence.
+        Cart.objects.select_for_update().filter(pk=item.cart_id).first()
+        CartItem.objects.filter(pk=item.pk).delete()
 
 
 @dataclass
@@ -119,11 +198,21 @@ def merge_carts(source: Cart, target: Cart) -> MergeResult:
     Rules: quantities of the same product are added, up to the stock on hand; what the
     user's cart already held is never reduced here (checkout reports a shortage);
     products that are no longer sold or are out of stock are left out, with a note."""
+    return retrying_deadlocks(lambda: _merge(source.pk, target.pk))
+
+
+def _merge(source_id: int, target_id: int) -> MergeResult:
     notes: list[str] = []
     merged = 0
     with transaction.atomic():
-        Cart.objects.select_for_update().get(pk=target.pk)
-        target_items = {item.product_id: item for item in CartItem.objects.select_for_update().filter(cart=target)}
+        # Both carts in one query, by id: the order every writer of two carts uses. The lines
+        # are read only now, so every add that committed before is seen, and every later one
+        # waits for this transaction.
+        carts = {c.pk: c for c in Cart.objects.select_for_update().filter(pk__in=[source_id, target_id]).order_by("pk")}
+        source, target = carts.get(source_id), carts.get(target_id)
+        if source is None or target is None or source.user_id is not None:
+            return MergeResult(merged=0, notes=[])  # merged already (two logins at once), or not anonymous
+        target_items = {item.product_id: item for item in CartItem.objects.filter(cart=target)}
         for item in source.items.select_related("product", "product__vendor"):
             product = item.product
             existing = target_items.get(product.pk)
@@ -144,6 +233,13 @@ def merge_carts(source: Cart, target: Cart) -> MergeResult:
             merged += 1
             if allowed < wanted:
                 notes.append(f"Only {allowed} of “{product.name}” are in stock; your cart holds {allowed}.")
+        # Before the commit that wakes the adds waiting on the source's lock: they follow it.
+        # (Rolled back, it points away from a cart that still exists, and is never read.)
+        try:
+            cache.set(MERGED_INTO_KEY.format(source.pk), target.pk, MERGED_INTO_SECONDS)
+        except Exception:  # noqa: BLE001 - a waiting add is then refused, not lost
+            logger.warning("cache unavailable: adds racing the merge of cart %s will be refused", source.pk,
+                           exc_info=True)
         source.delete()
     return MergeResult(merged=merged, notes=notes)
 
