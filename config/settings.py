@@ -234,6 +234,9 @@ MIDDLEWARE[_at:_at] = [
 ]
 MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
                   "csp.middleware.CSPMiddleware")
+# A NUL in the path, the query or a form is a 400 before anything reads it (PostgreSQL cannot
+# store it); after the security headers, before WhiteNoise looks the path up.
+MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "ops.input_guard.RejectNulMiddleware")
 _at = MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware")
 MIDDLEWARE[_at:_at] = ["ops.middleware.RateLimitMiddleware", "ops.middleware.ReplicaRoutingMiddleware"]
 
