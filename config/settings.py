@@ -324,11 +324,22 @@ CACHES["default"] = {
     "KEY_PREFIX": env("CACHE_KEY_PREFIX", default=""),
     "METRICS_NAME": "default",
 }
+# A dead or hung Redis must cost milliseconds, not seconds: ops.cache then serves without it
+# (a read is a miss, a write is skipped) and leaves it alone for a second before trying again.
+# The options go to redis-py's connection pool (Django's RedisCache passes them through).
+_REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": env.float("CACHE_SOCKET_CONNECT_TIMEOUT", default=0.25),
+    "socket_timeout": env.float("CACHE_SOCKET_TIMEOUT", default=0.5),
+}
+if CACHES["default"]["BACKEND"] == "ops.cache.InstrumentedRedisCache":
+    CACHES["default"]["OPTIONS"] = dict(_REDIS_CACHE_OPTIONS)
 if CACHE_DISABLED:
     CACHES["default"] = {"BACKEND": "ops.cache.InstrumentedDummyCache", "METRICS_NAME": "default"}
-# Rate-limit counters stay on even with CACHE_DISABLED.
+# Rate-limit counters stay on even with CACHE_DISABLED; they fail open like the cache (no
+# replay of skipped counts: they are approximate anyway).
 CACHES["ratelimit"] = (
-    {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    {"BACKEND": "ops.cache.InstrumentedRedisCache", "LOCATION": REDIS_URL, "OPTIONS": dict(_REDIS_CACHE_OPTIONS),
+     "METRICS_NAME": "ratelimit", "REPLAY_LOST_WRITES": False}
     if REDIS_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}
 )
 CACHES["ratelimit"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="")

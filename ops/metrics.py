@@ -65,6 +65,12 @@ CELERY_TASKS = Counter("catalog_celery_tasks_total", "Celery task outcomes: succ
                        ["task", "outcome"])
 CACHE_REQUESTS = Counter("catalog_cache_requests_total", "Cache reads by cache alias and result (hit, miss).",
                          ["cache", "result"])
+CACHE_ERRORS = Counter(
+    "catalog_cache_errors_total",
+    "Cache operations that failed, or were skipped while the cache was failing (ops.cache: a read "
+    "is then a miss, a write is skipped), by cache alias and operation (get, set, incr…).",
+    ["cache", "operation"],
+)
 RATE_LIMITED = Counter("catalog_rate_limited_total", "Requests refused with 429, by rate-limit rule.",
                        ["rule"])
 ANALYTICS_DROPPED = Counter(
@@ -131,6 +137,10 @@ def record_cache_read(cache_name: str, hits: int, misses: int) -> None:
         CACHE_REQUESTS.labels(cache_name, "hit").inc(hits)
     if misses:
         CACHE_REQUESTS.labels(cache_name, "miss").inc(misses)
+
+
+def record_cache_error(cache_name: str, operation: str) -> None:
+    CACHE_ERRORS.labels(cache_name, operation).inc()
 
 
 # --- Read at scrape time ----------------------------------------------------------------

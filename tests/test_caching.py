@@ -284,7 +284,7 @@ def probe(tmp_path: Path, module: str, **env_vars: str) -> dict:
 def test_cache_disabled_keeps_nothing_but_still_limits_and_keeps_sessions(tmp_path):
     settings = probe(tmp_path, "config.settings", CACHE_DISABLED="1")
     assert settings["default"] == "ops.cache.InstrumentedDummyCache"
-    assert settings["ratelimit"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings["ratelimit"] == "ops.cache.InstrumentedRedisCache"  # fails open like the cache
     assert settings["sessions"] == "django.contrib.sessions.backends.cached_db"  # falls back to the database
 
 
