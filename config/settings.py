@@ -78,6 +78,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"]["timeout"] = 20
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # A persistent connection is tested before reuse: after a database outage each thread
+    # reconnects by itself instead of failing once on its dead connection.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when REDIS_URL is set, local memory otherwise ---------------
@@ -237,6 +240,9 @@ MIDDLEWARE.insert(MIDDLEWARE.index("django.middleware.security.SecurityMiddlewar
 # A NUL in the path, the query or a form is a 400 before anything reads it (PostgreSQL cannot
 # store it); after the security headers, before WhiteNoise looks the path up.
 MIDDLEWARE.insert(MIDDLEWARE.index("csp.middleware.CSPMiddleware") + 1, "ops.input_guard.RejectNulMiddleware")
+# A database outage raised by a view is a 503 with Retry-After (ops.db_outage); last, so that
+# its process_exception runs first.
+MIDDLEWARE.append("ops.db_outage.DatabaseOutageMiddleware")
 _at = MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware")
 MIDDLEWARE[_at:_at] = ["ops.middleware.RateLimitMiddleware", "ops.middleware.ReplicaRoutingMiddleware"]
 
@@ -363,6 +369,7 @@ DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = DATABASES["default"].get("CONN_HEALTH_CHECKS", False)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 REPLICA_READ_PATHS = [r"^/$", r"^/c/", r"^/p/", r"^/search", r"^/api/(search|autocomplete)"]
