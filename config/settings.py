@@ -116,7 +116,12 @@ ELASTICSEARCH_URL = env("ELASTICSEARCH_URL", default="")
 # its own settings.
 if ELASTICSEARCH_URL:
     _engine_options = {
+        # One node's URL, or several comma-separated (the client spreads requests over them).
         "URL": ELASTICSEARCH_URL,
+        # A PEM bundle of the CA that signed the nodes' certificates (https:// URLs).
+        "CA_CERTS": env("ELASTICSEARCH_CA_CERTS", default=""),
+        # An API key (the "encoded" value Elasticsearch returns), sent as Authorization: ApiKey.
+        "API_KEY": env("ELASTICSEARCH_API_KEY", default=""),
         # osmem-server (tests) rejects the compatibility media type of the ES 9 client.
         "PLAIN_JSON": env.bool("ELASTICSEARCH_PLAIN_JSON", default=False),
         "TIMEOUT": env.float("ELASTICSEARCH_TIMEOUT", default=10.0),

@@ -1,4 +1,5 @@
-"""Compare the database with the index: every product id and its version stamp."""
+"""Compare the database with the index: every product id and its version stamp, and the
+index's definition (Elasticsearch's mapping) with the one a reindex creates."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ class Drift:
     missing: list[int] = field(default_factory=list)  # in the database, not in the index
     stale: list[int] = field(default_factory=list)  # indexed from an older version of the row
     orphaned: list[int] = field(default_factory=list)  # in the index, not (visible) in the database
+    # How the live index's mapping differs from index_body()'s: only a reindex repairs that.
+    definition: list[str] = field(default_factory=list)
     database_count: int = 0
     index_count: int = 0
 
     @property
     def clean(self) -> bool:
-        return not (self.missing or self.stale or self.orphaned)
+        return not (self.missing or self.stale or self.orphaned or self.definition)
 
     def product_ids(self) -> list[int]:
         return sorted({*self.missing, *self.stale, *self.orphaned})
@@ -38,7 +41,9 @@ class _Stamp:
 def compare(backend: SearchBackend, chunk: int = CHUNK) -> Drift:
     """Walk the database and the index side by side in id ranges of ``chunk``
     products: memory stays flat however large the catalog (only the drift is kept)."""
-    drift = Drift()
+    drift = Drift(definition=backend.definition_drift())
+    if drift.definition:
+        return drift  # documents of another mapping are no measure of anything: reindex
     products = Product.objects.visible().order_by("pk")
     index_top = backend.max_id()
     start = 0

@@ -44,7 +44,10 @@ from store.caching import GENERATION_KEY, bump_listing_generation
 
 # Fields of a SearchRequest that a cacheable browse request may set; any other must keep its default.
 _BROWSE_FIELDS = {"category", "sort", "page", "page_size", "with_facets"}
-_REQUEST_DEFAULTS = {f.name: f.default for f in fields(SearchRequest)}
+# A shopper's search preference (which shard copies answer) does not change the results:
+# never part of a key, so that every shopper shares the entries.
+_NOT_IN_KEYS = {"preference"}
+_REQUEST_DEFAULTS = {f.name: f.default for f in fields(SearchRequest) if f.name not in _NOT_IN_KEYS}
 
 
 def _versions() -> tuple[int, int]:

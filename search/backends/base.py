@@ -64,6 +64,18 @@ class SearchBackend(ABC):
     def ensure_index(self) -> None:
         """Create an empty current index if there is none."""
 
+    def has_index(self) -> bool:
+        """Whether the engine holds a current index: False when it answers with none (restarted
+        empty, its directory deleted: indexing.heal then reindexes); raise SearchUnavailable
+        when it cannot answer."""
+        current = self.current_index()
+        return current is not None and current in self.list_indices()
+
+    def definition_drift(self) -> list[str]:
+        """How the live index's definition (mapping, schema) differs from the one a reindex
+        would create; empty when they match (or the engine fixes it in code)."""
+        return []
+
     @abstractmethod
     def index_documents(self, documents: list[dict], index: str | None = None) -> list[RejectedDocument]:
         """Upsert documents; return the ones the engine rejected."""

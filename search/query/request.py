@@ -65,6 +65,13 @@ class SearchRequest:
     # neither: round-number ranges that adapt to the results.
     price_step: float | None = None
     price_equal_ranges: int = 0
+    # Set by search.services (never from the URL): the query's words the index knows, which
+    # are never typo-expanded into other words (what the shopper typed is what they meant).
+    known_words: frozenset[str] = frozenset()
+    # Set by the web layer from the shopper's session (never from the URL): an opaque value
+    # that keeps one shopper's pages on the same shard copies, so paging stays stable across
+    # replicas. An engine without replicas ignores it; the result caches leave it out of keys.
+    preference: str = ""
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_LENGTH:

@@ -10,11 +10,13 @@ click with JavaScript and a link followed without it land on the same URL.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from search.analytics.recorder import click_url_maker, record_search
@@ -145,7 +147,8 @@ def build_listing(
         params = {name: values for name, values in params.items() if name != "category"}
     listing = Listing(base_url=base_url, params=params, fixed_category=category is not None)
     try:
-        listing.search_request = parse_request(params, category=category)
+        listing.search_request = replace(parse_request(params, category=category),
+                                         preference=search_preference(http_request))
         started = time.perf_counter()
         listing.result = search_products(listing.search_request)
         track_clicks(http_request, listing.search_request, listing.result, time.perf_counter() - started)
@@ -158,6 +161,18 @@ def build_listing(
         return listing
     _decorate(listing, category_url)
     return listing
+
+
+def search_preference(http_request: HttpRequest | None) -> str:
+    """An opaque value per shopper for the engine's ``preference`` (stable paging across
+    replicas): a hash of the session key, or of the CSRF cookie the search page sets before
+    a session exists. Hashed, so the engine never sees a session's key."""
+    if http_request is None:
+        return ""
+    session = getattr(http_request, "session", None)
+    secret = (session.session_key if session is not None else None) or http_request.COOKIES.get(
+        settings.CSRF_COOKIE_NAME, "")
+    return hashlib.sha256(f"search-preference:{secret}".encode()).hexdigest()[:16] if secret else ""
 
 
 def track_clicks(http_request: HttpRequest | None, search_request: SearchRequest, result: SearchResult,

@@ -78,3 +78,34 @@ def index_body(replicas: int = 0) -> dict:
     # so that the index survives the loss of a node.
     body["settings"]["number_of_replicas"] = replicas
     return body
+
+
+def _comparable(value: object) -> object:
+    """Elasticsearch may echo a parameter in another JSON type ("false" for false, "1" for 1)."""
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return str(value).lower()
+
+
+def mapping_differences(expected: dict, live: dict) -> list[str]:
+    """How a live index's mapping differs from ``expected`` (index_body()'s): fields missing or
+    of other parameters, fields the index has and we do not declare, another ``dynamic``.
+    Parameters the live mapping leaves out are defaults Elasticsearch does not echo; ours
+    are all explicit, so only the ones we declare are compared."""
+    differences = []
+    if _comparable(live.get("dynamic", "true")) != _comparable(expected.get("dynamic", "true")):
+        differences.append(f"dynamic is {live.get('dynamic', 'true')!r}, not {expected.get('dynamic')!r}")
+    ours, theirs = expected.get("properties", {}), live.get("properties", {})
+    for name, declared in sorted(ours.items()):
+        field = theirs.get(name)
+        if field is None:
+            differences.append(f"field {name!r} is missing")
+            continue
+        wrong = {key: field.get(key) for key, value in declared.items()
+                 if _comparable(field.get(key)) != _comparable(value)}
+        if wrong:
+            differences.append(f"field {name!r} has {wrong}, not {({k: declared[k] for k in wrong})}")
+    differences += [f"field {name!r} is not declared" for name in sorted(set(theirs) - set(ours))]
+    return differences

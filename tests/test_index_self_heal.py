@@ -1,0 +1,53 @@
+"""An engine that answers but lost its index (Elasticsearch restarted empty, tantivy's index
+directory deleted) serves 503s, never 500s, until the beat's drain notices and reindexes: no
+person acts. Engine-neutral: the index is lost through the SearchBackend interface."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from indexing.models import OutboxEntry, ReindexRun
+from indexing.tasks import drain_outbox
+from indexing.verify import compare
+from store.models import Product
+from tests.catalog import build_catalog
+from tests.conftest import sync_index, wait_for
+from tests.faults import FaultReport, time_to_recover
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_index_is_503_until_the_beat_drain_reindexes_by_itself(search_backend, worker, client):
+    build_catalog()
+    sync_index()
+    expected = Product.objects.visible().count()
+    with worker.app.connection_for_write() as conn:  # the catalog's drains: done above, by this process
+        conn.default_channel.client.delete(worker.queue)
+
+    for name in search_backend.list_indices():
+        search_backend.drop_index(name)
+    report = FaultReport("search index lost", engine=search_backend.name)
+    for _ in range(3):
+        for response in (client.get(reverse("search"), {"q": "shirt"}), client.get(reverse("api-search"))):
+            report.served(response.status_code)
+            assert response.status_code == 503
+        ready = client.get(reverse("readyz"))
+        assert ready.status_code == 503 and "search" in ready.json()["failing"]
+
+    worker.start()
+    drain_outbox.delay()  # what the beat sends every 30 s: an idle drain
+
+    def healed() -> bool:
+        response = client.get(reverse("api-search"))
+        return response.status_code == 200 and response.json()["total"] == expected
+
+    report.recovery_seconds = time_to_recover(healed, timeout=45)
+    search_backend.refresh()
+    drift = compare(search_backend)
+    report.updates_lost = len(drift.product_ids())
+    report.notes = "recovery counted from the beat's idle drain; a worker reindex rebuilt the index"
+    report.write()
+    assert drift.clean, drift
+    assert ReindexRun.objects.get().status == ReindexRun.Status.SUCCEEDED
+    assert wait_for(lambda: not OutboxEntry.objects.exists())
+    assert client.get(reverse("readyz")).status_code == 200
