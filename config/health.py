@@ -35,16 +35,28 @@ def _check_search() -> None:
     get_backend().ping()
 
 
-CHECKS = {"database": _check_database, "cache": _check_cache, "broker": _check_broker, "search": _check_search}
+# Without these a replica cannot serve: not ready.
+CHECKS = {"database": _check_database, "search": _check_search}
+# Without these it serves all the same (the cache fails open, the outbox waits for the
+# broker): reported, but a load balancer keeps sending shoppers to it.
+DEGRADED_CHECKS = {"cache": _check_cache, "broker": _check_broker}
+
+
+def _failures(checks: dict) -> dict[str, str]:
+    failing = {}
+    for name, check in checks.items():
+        try:
+            check()
+        except Exception as exc:  # noqa: BLE001 - any failure is what this probe reports
+            failing[name] = f"{type(exc).__name__}: {exc}"[:300]
+    return failing
 
 
 def readyz(request) -> JsonResponse:
-    failing = {}
-    for name, check in CHECKS.items():
-        try:
-            check()
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
-            failing[name] = f"{type(exc).__name__}: {exc}"[:300]
+    failing, degraded = _failures(CHECKS), _failures(DEGRADED_CHECKS)
+    body: dict = {"status": "unavailable" if failing else "degraded" if degraded else "ok"}
     if failing:
-        return JsonResponse({"status": "unavailable", "failing": failing}, status=503)
-    return JsonResponse({"status": "ok"})
+        body["failing"] = failing
+    if degraded:
+        body["degraded"] = degraded
+    return JsonResponse(body, status=503 if failing else 200)

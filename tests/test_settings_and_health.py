@@ -92,6 +92,19 @@ def test_readyz_names_the_failing_search_engine(client, settings):
 
 
 @pytest.mark.django_db
+def test_readyz_stays_ready_without_the_cache_and_says_so(client, settings, tantivy_backend):
+    # A cache on a closed port: the shop serves from PostgreSQL (ops.cache fails open), so the
+    # replica stays in the load balancer, and the probe names what is degraded.
+    settings.CACHES = {**settings.CACHES, "default": {
+        "BACKEND": "ops.cache.InstrumentedRedisCache", "LOCATION": "redis://127.0.0.1:9/0",
+        "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}}
+    response = client.get("/readyz")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "degraded" and list(body["degraded"]) == ["cache"] and "failing" not in body
+
+
+@pytest.mark.django_db
 def test_readyz_names_a_missing_index(client, settings, tmp_path):
     settings.SEARCH_ENGINE = engine_config("tantivy", tmp_path / "none", None)
     response = client.get("/readyz")
