@@ -26,6 +26,7 @@ the false-positive rate (any result) on queries that have none.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -37,7 +38,7 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from harness import DEFAULT_SERVER, figure, indexed_catalog, print_header, setup_django
+from harness import DEFAULT_SERVER, figure, indexed_catalog, print_header, setup_django, throwaway_database
 
 PER_CLASS = 12
 # Product types a general shop might be asked for; those the catalog never names (in any
@@ -194,8 +195,11 @@ def evaluate(tree: str, judged_path: str, out_path: str) -> None:
     django.setup()
     from django.test import Client
 
+    from store.models import Product
+
     client = Client()
-    results = {}
+    # The judgments name product ids: the tree's catalog must be the judged one, id for id.
+    results: dict = {"catalog": catalog_fingerprint(Product.objects.order_by("pk").values_list("pk", "sku"))}
     for name, queries in json.loads(Path(judged_path).read_text()).items():
         answers = []
         for q in queries:
@@ -207,12 +211,23 @@ def evaluate(tree: str, judged_path: str, out_path: str) -> None:
     Path(out_path).write_text(json.dumps(results))
 
 
+def catalog_fingerprint(rows) -> str:
+    return hashlib.sha256(repr(list(rows)).encode()).hexdigest()
+
+
+def tree_manage(tree: Path, env: dict[str, str], *args: str) -> None:
+    """``manage.py`` of another checkout, with that checkout's own code."""
+    run = subprocess.run([sys.executable, str(tree / "manage.py"), *args], env=env, cwd=tree, text=True,
+                         capture_output=True)
+    if run.returncode:
+        raise SystemExit(f"{tree}: manage.py {' '.join(args)} failed:\n{run.stdout}{run.stderr[-3000:]}")
+
+
 def run_tree(tree: Path, label: str, env: dict[str, str], engine_env: dict[str, str], judged: Path,
              work: Path) -> dict:
     child_env = {**env, **engine_env, "RATELIMIT_ENABLED": "false"}
     child_env.pop("PYTHONPATH", None)
-    subprocess.run([sys.executable, str(tree / "manage.py"), "reindex", "--no-input"], env=child_env, cwd=tree,
-                   check=True, capture_output=True)
+    tree_manage(tree, child_env, "reindex", "--no-input")
     out = work / f"{label}.json"
     subprocess.run([sys.executable, str(Path(__file__).resolve()), "--evaluate", str(tree), str(judged), str(out)],
                    env=child_env, cwd=tree, check=True)
@@ -226,6 +241,7 @@ def main() -> None:
     parser.add_argument("--products", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--compare", help="another checkout of this project (e.g. the last landed commit)")
+    parser.add_argument("--keep", help="a directory to keep the judged sets and every answer in (JSON)")
     parser.add_argument("--evaluate", nargs=3, metavar=("TREE", "JUDGED", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.evaluate:
@@ -238,12 +254,23 @@ def main() -> None:
     root = Path(__file__).resolve().parent.parent
     trees = [("this tree", root)] + ([("compared tree", Path(args.compare).resolve())] if args.compare else [])
     with indexed_catalog(args.server, args.database, args.products, args.seed) as (env, var_dir), \
+            throwaway_database(args.server, f"{args.database}_compared") as compared_db, \
             tempfile.TemporaryDirectory(prefix="relevance-") as tmp:
         setup_django(env)
         from django.db import connections
 
+        from store.models import Product
+
         judged = {"main": build_judged_set(1), "held-out": build_judged_set(2)}
+        fingerprint = catalog_fingerprint(Product.objects.order_by("pk").values_list("pk", "sku"))
         connections.close_all()
+        # Another checkout reads a database migrated and seeded by its own code (its models may
+        # differ); the same seed gives the same catalog, which the fingerprint checks.
+        tree_env = {"this tree": env, "compared tree": {**env, "DATABASE_URL": compared_db}}
+        if args.compare:
+            tree_manage(Path(args.compare).resolve(), tree_env["compared tree"], "migrate", "--verbosity", "0")
+            tree_manage(Path(args.compare).resolve(), tree_env["compared tree"], "seed_catalog",
+                        "--products", str(args.products), "--seed", str(args.seed))
         work = Path(tmp)
         judged_path = work / "judged.json"
         judged_path.write_text(json.dumps(judged))
@@ -259,10 +286,19 @@ def main() -> None:
                     ("elasticsearch", {"ELASTICSEARCH_URL": server.url, "ELASTICSEARCH_PLAIN_JSON": "1",
                                        "SEARCH_INDEX_NAME": f"relevance_{len(rows)}"}),
                 ):
-                    answers = run_tree(tree, f"{engine}-{len(rows)}", env, engine_env, judged_path, work)
+                    answers = run_tree(tree, f"{engine}-{len(rows)}", tree_env[tree_label], engine_env,
+                                       judged_path, work)
+                    if answers.pop("catalog") != fingerprint:
+                        raise SystemExit(f"{tree_label}: its catalog differs from the judged one (ids or SKUs)")
                     rows.append((tree_label, engine, answers))
         finally:
             server.close()
+        if args.keep:
+            keep = Path(args.keep)
+            keep.mkdir(parents=True, exist_ok=True)
+            (keep / "judged.json").write_text(json.dumps(judged, indent=1))
+            (keep / "answers.json").write_text(json.dumps(
+                [{"tree": t, "engine": e, "answers": a} for t, e, a in rows], indent=1))
 
     for set_name, queries in judged.items():
         print(f"\n== {set_name} set ({len(queries)} queries)")

@@ -9,9 +9,10 @@ from ops.metrics import observed_search
 from search.analytics.recorder import popular_queries
 from search.backends import SearchBackend, get_backend
 from search.merchandising.rules import price_choice, resolve
+from search.query.ranking import DEFAULT_FIELD_WEIGHTS
 from search.query.request import SearchRequest
 from search.query.result import FacetValue, SearchHit, SearchResult
-from search.query.text import query_words
+from search.query.text import fuzziness, query_words
 from search.result_cache import cached_autocomplete, cached_browse_listing
 from search.results import assemble_result
 
@@ -32,13 +33,15 @@ def search_products(request: SearchRequest, *, apply_rules: bool = True) -> Sear
     hides); on zero results, relax the query and suggest a spelling."""
     backend = get_backend()
     request = with_price_bucketing(request)
+    resolution = None
     if apply_rules and request.text and not request.autocomplete:
         resolution = resolve(request.text)
         if resolution.redirect:
             return SearchResult(request=request, total=0, hits=[], redirect=resolution.redirect)
         request = replace(request, tuning=resolution.tuning)
-        if resolution.pinned_ids:
-            return _search_with_pins(backend, request, resolution.pinned_ids)
+    request = with_known_words(backend, request)
+    if resolution is not None and resolution.pinned_ids:
+        return _search_with_pins(backend, request, resolution.pinned_ids)
     result = _run(backend, request)
     if result.total or not request.text or request.autocomplete:
         return result
@@ -55,6 +58,22 @@ def search_products(request: SearchRequest, *, apply_rules: bool = True) -> Sear
     if nearby and nearby.hits:
         result.suggestion = did_you_mean(words, nearby.hits)
     return result
+
+
+def with_known_words(backend: SearchBackend, request: SearchRequest) -> SearchRequest:
+    """The request with the words the index knows, which the compilers never typo-expand: a
+    shopper who typed a word the shop uses meant that word, not its neighbours ("shorts" is
+    not "shirts", "sofa" not "soft"). Only words long enough to have a typo budget are asked."""
+    if not request.text or request.autocomplete:
+        return request
+    tuning = request.tuning
+    groups = tuning.word_groups if tuning and tuning.word_groups else tuple(((w,),) for w in query_words(request.text))
+    words = {w for group in groups for alternative in group for w in alternative if fuzziness(w)}
+    if not words:
+        return request
+    weights = tuning.field_weights if tuning else tuple(DEFAULT_FIELD_WEIGHTS.items())
+    known = backend.known_words(sorted(words), [field for field, weight in weights if weight])
+    return replace(request, known_words=known) if known else request
 
 
 def with_price_bucketing(request: SearchRequest) -> SearchRequest:

@@ -45,6 +45,28 @@ def test_relevance_puts_the_intended_product_first(catalog, text, first):
     assert result.hits[0].id == catalog.products[first].pk, names(result)
 
 
+def test_a_word_the_index_knows_is_never_typo_expanded_into_another(catalog):
+    # "case" is one edit from "cafe" (Café Crème T-Shirt); the shop sells a case: that is what was meant.
+    assert names(search(text="case")) == ["Rugged Phone Case Edition"]
+    # Known in any searched field (here "fine", in every description): still not fuzzed into "fina…"-likes.
+    assert search(text="sweater").total == Product.objects.visible().filter(name__icontains="sweater").count()
+
+
+def test_a_short_word_is_never_fuzzed_into_another(catalog):
+    # Three letters have no typo budget: "caf" is neither "cafe" nor "case".
+    assert search(text="caf").total == 0
+
+
+def test_a_typo_in_a_long_word_still_finds_its_product(catalog):
+    # Eight letters and more may hold two typos ("ph" typed "f").
+    assert {"Wireless Noise Cancelling Headphones", "Studio Monitor Headphones"} <= set(names(search(text="headfones")))
+
+
+def test_a_typo_in_a_category_word_finds_the_products_of_that_category(catalog):
+    # The sneakers' name says nothing of shoes: their category does, and "shoez" is one typo from it.
+    assert {"Canvas Sneakers", "Trail Running Shoes"} <= set(names(search(text="shoez")))
+
+
 def test_name_matches_rank_above_description_only_matches(catalog):
     result = search(text="sonix")
     # every Sonix product matches on brand; an Acme product mentions nothing of Sonix

@@ -64,6 +64,11 @@ class SearchBackend(ABC):
     def ensure_index(self) -> None:
         """Create an empty current index if there is none."""
 
+    @abstractmethod
+    def known_words(self, words: Iterable[str], fields: Iterable[str]) -> frozenset[str]:
+        """The words (as typed) that some document holds in one of ``fields``, after the
+        index's own analysis (a stem counts): search.services never typo-expands those."""
+
     def has_index(self) -> bool:
         """Whether the engine holds a current index: False when it answers with none (restarted
         empty, its directory deleted: indexing.heal then reindexes); raise SearchUnavailable

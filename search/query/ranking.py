@@ -14,8 +14,13 @@ from types import MappingProxyType
 DEFAULT_FIELD_WEIGHTS: MappingProxyType[str, float] = MappingProxyType(
     {"name": 3.0, "brand": 2.0, "category_text": 2.0, "description": 1.0}
 )
-# Typo-tolerant matching is on these fields only (descriptions are too noisy).
-FUZZY_FIELDS: MappingProxyType[str, float] = MappingProxyType({"name": 1.5, "brand": 1.0})
+# Typo-tolerant matching is on these fields only (descriptions are too noisy): names,
+# brands and the category words a shopper types for a product type ("knievs").
+FUZZY_FIELDS: MappingProxyType[str, float] = MappingProxyType({"name": 1.5, "brand": 1.0, "category_text": 1.0})
+# Typo budgets by the length of the typed word (Algolia's documented defaults): none below
+# MIN_WORD_SIZE_FOR_1_TYPO characters, one from there, two from MIN_WORD_SIZE_FOR_2_TYPOS.
+MIN_WORD_SIZE_FOR_1_TYPO = 4
+MIN_WORD_SIZE_FOR_2_TYPOS = 8
 PHRASE_BOOST = 3.0
 PHRASE_SLOP = 2
 SKU_EXACT_BOOST = 100.0

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 import tantivy
 
+from search.query.ranking import MIN_WORD_SIZE_FOR_1_TYPO, MIN_WORD_SIZE_FOR_2_TYPOS
+
 MAX_QUERY_WORDS = 12
 WORD_MAX_CHARS = 40
 
@@ -50,8 +52,10 @@ def stem(word: str) -> str:
 
 
 def fuzziness(word: str) -> int:
-    """Elasticsearch's AUTO: exact up to 2 characters, 1 edit up to 5, 2 beyond."""
-    return 0 if len(word) <= 2 else 1 if len(word) <= 5 else 2
+    """The typo budget of a typed word, by its length (search.query.ranking's thresholds)."""
+    if len(word) < MIN_WORD_SIZE_FOR_1_TYPO:
+        return 0
+    return 1 if len(word) < MIN_WORD_SIZE_FOR_2_TYPOS else 2
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

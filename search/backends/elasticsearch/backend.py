@@ -221,6 +221,21 @@ class ElasticsearchBackend(SearchBackend):
         with _engine_errors(self.alias):
             self.client.options(ignore_status=404).indices.delete(index=concrete)
 
+    def known_words(self, words: Iterable[str], fields: Iterable[str]) -> frozenset[str]:
+        """One request: a filters aggregation counting, per word, the documents that match it in
+        any of ``fields`` (analysed as the index analyses them)."""
+        unique, searched = list(dict.fromkeys(words)), list(fields)
+        if not unique or not searched:
+            return frozenset()
+        body = {"size": 0, "track_total_hits": False, "aggs": {"known": {"filters": {"filters": {
+            str(i): {"bool": {"should": [{"match": {f: w}} for f in searched], "minimum_should_match": 1}}
+            for i, w in enumerate(unique)
+        }}}}}
+        with _engine_errors(self.alias):
+            response = self.client.search(index=self.alias, body=body)
+        buckets = response.get("aggregations", {}).get("known", {}).get("buckets", {})
+        return frozenset(w for i, w in enumerate(unique) if buckets.get(str(i), {}).get("doc_count"))
+
     def list_indices(self) -> list[str]:
         with _engine_errors(self.alias):
             return sorted(self.client.indices.get(index=f"{self.alias}_*"))

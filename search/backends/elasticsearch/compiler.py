@@ -31,19 +31,21 @@ SORT_FIELDS = {
 }
 
 
-def word_clause(word: str, weights: Mapping[str, float]) -> dict:
+def word_clause(word: str, weights: Mapping[str, float], known: frozenset[str] = frozenset()) -> dict:
     """One query word in any text field, exactly or (on name and brand) with typos."""
     clauses = [{"match": {f: {"query": word, "boost": w}}} for f, w in weights.items() if w]
-    distance = fuzziness(word)
+    distance = 0 if word in known else fuzziness(word)  # a word the index knows is what was meant
     if distance:
         clauses += [{"match": {f: {"query": word, "boost": w, "fuzziness": distance}}} for f, w in FUZZY_FIELDS.items()]
     return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
-def alternatives_for(group: tuple[tuple[str, ...], ...], weights: Mapping[str, float]) -> list[dict]:
+def alternatives_for(group: tuple[tuple[str, ...], ...], weights: Mapping[str, float],
+                     known: frozenset[str] = frozenset()) -> list[dict]:
     """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
     return [
-        word_clause(alt[0], weights) if len(alt) == 1 else {"bool": {"must": [word_clause(w, weights) for w in alt]}}
+        word_clause(alt[0], weights, known) if len(alt) == 1
+        else {"bool": {"must": [word_clause(w, weights, known) for w in alt]}}
         for alt in group
     ]
 
@@ -78,7 +80,7 @@ def text_query(req: SearchRequest) -> dict | None:
         weights = dict(req.tuning.field_weights) if req.tuning else DEFAULT_FIELD_WEIGHTS
         groups = (req.tuning.word_groups if req.tuning and req.tuning.word_groups
                   else tuple(((w,),) for w in words))
-        per_word = [{"bool": {"should": alternatives_for(group, weights), "minimum_should_match": 1}}
+        per_word = [{"bool": {"should": alternatives_for(group, weights, req.known_words), "minimum_should_match": 1}}
                     for group in groups]
         alternatives.append({"bool": {"should": per_word, "minimum_should_match": 1}} if req.match_any
                             else {"bool": {"must": per_word}})

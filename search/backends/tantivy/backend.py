@@ -26,7 +26,7 @@ from search.facets import aggregation_plan, followup_plan, index_fields, request
 from search.query.filters import filters_without
 from search.query.request import SearchRequest
 from search.query.result import make_hit
-from search.query.text import query_words, stem_analyzer
+from search.query.text import query_words, stem, stem_analyzer
 
 from ..base import EngineResult, RejectedDocument, SearchBackend, SearchUnavailable
 from . import compiler
@@ -321,6 +321,11 @@ class TantivyBackend(SearchBackend):
         with self._lock:
             self._open.pop(concrete, None)
         shutil.rmtree(self.root / concrete, ignore_errors=True)
+
+    def known_words(self, words: Iterable[str], fields: Iterable[str]) -> frozenset[str]:
+        _, terms = self._open_index()
+        searched = tuple(fields)
+        return frozenset(w for w in words if terms.known(stem(w), searched))
 
     def list_indices(self) -> list[str]:
         if not self.root.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import tantivy
@@ -46,7 +47,8 @@ class TextQuery(NamedTuple):
     matching: tantivy.Query
 
 
-def word_clause(schema: tantivy.Schema, word: str, weights: dict[str, float], terms: TermExpander) -> TextQuery:
+def word_clause(schema: tantivy.Schema, word: str, weights: Mapping[str, float], terms: TermExpander,
+                known: frozenset[str] = frozenset()) -> TextQuery:
     """One query word in any text field, exactly or (on name and brand) with typos: the
     index terms within the word's edit distance, expanded once per index state. Scored,
     each field with its weight; matching, one flat union of the same terms (cheaper to run
@@ -54,7 +56,7 @@ def word_clause(schema: tantivy.Schema, word: str, weights: dict[str, float], te
     stemmed = stem(word)
     scored = [(Occur.Should, Q.boost_query(Q.term_query(schema, f, stemmed), w)) for f, w in weights.items() if w]
     matching = {(f, stemmed) for f, w in weights.items() if w}
-    distance = fuzziness(word)
+    distance = 0 if word in known else fuzziness(word)  # a word the index knows is what was meant
     if distance:
         for f, w in FUZZY_FIELDS.items():
             near = terms.fuzzy(f, stemmed, distance)
@@ -79,9 +81,10 @@ def _all(queries: list[tantivy.Query]) -> tantivy.Query:
     return queries[0] if len(queries) == 1 else Q.boolean_query([(Occur.Must, q) for q in queries])
 
 
-def position_clause(schema, group: tuple[tuple[str, ...], ...], weights, terms: TermExpander) -> TextQuery:
+def position_clause(schema, group: tuple[tuple[str, ...], ...], weights, terms: TermExpander,
+                    known: frozenset[str] = frozenset()) -> TextQuery:
     """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
-    return _both(_any, [_both(_all, [word_clause(schema, w, weights, terms) for w in alternative])
+    return _both(_any, [_both(_all, [word_clause(schema, w, weights, terms, known) for w in alternative])
                         for alternative in group])
 
 
@@ -135,7 +138,7 @@ def text_query(schema: tantivy.Schema, req: SearchRequest, terms: TermExpander) 
         weights = dict(req.tuning.field_weights) if req.tuning else DEFAULT_FIELD_WEIGHTS
         groups = (req.tuning.word_groups if req.tuning and req.tuning.word_groups
                   else tuple(((w,),) for w in words))
-        positions = [position_clause(schema, group, weights, terms) for group in groups]
+        positions = [position_clause(schema, group, weights, terms, req.known_words) for group in groups]
         alternatives.append(_both(lambda qs: Q.boolean_query([(word_occur, q) for q in qs]), positions))
     if lowered:
         exact = Q.term_query(schema, "sku_lower", lowered)

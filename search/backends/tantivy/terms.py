@@ -48,6 +48,17 @@ class TermExpander:
         self._vocabularies: dict[str, list[str]] = {}
         self._fuzzy = _LRU(MAX_CACHED_WORDS)
         self._sku = _LRU(MAX_CACHED_WORDS)
+        self._known = _LRU(MAX_CACHED_WORDS)
+
+    def known(self, term: str, fields) -> bool:
+        """Whether any of ``fields`` holds ``term`` (an analysed word): a word the index
+        knows is never typo-expanded into other words."""
+        key = (term, tuple(fields))
+        with self._lock:
+            if key in self._known:
+                return self._known[key]
+            found = any(self._searcher.doc_freq(field, term) for field in fields)
+            return self._known.remember(key, found)
 
     def _vocabulary(self, field: str) -> list[str]:
         vocabulary = self._vocabularies.get(field)
