@@ -318,8 +318,10 @@ RATELIMIT_RULES = [
      "rate": env("RATELIMIT_SIGNUP", default="5/3600")},
 ]
 _PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
-# Proxies whose X-Forwarded-For names the client (nginx on the compose network).
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=_PRIVATE_NETWORKS)
+# Peers whose X-Forwarded-For names the client: only the configured proxies (addresses or
+# CIDRs; docker-compose.yml sets nginx's). Any other peer is the client itself, even on a
+# private network, or anyone there could pick the address the rate limits count.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
 
 # --- Caches: Redis in service mode. Every read is counted (the hit ratio in /metrics);
 # CACHE_DISABLED=1 keeps nothing (the benchmark's "cache off"). CACHE_KEY_PREFIX separates

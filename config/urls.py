@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from store.admin import view_on_site
+
 from . import health
 
 urlpatterns = [
@@ -9,6 +11,10 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     # The index status page lives in the admin (before admin.site.urls, which would 404 it).
     path(f"{settings.ADMIN_URL}indexing/", include("indexing.urls")),
+    # "View on site", restricted to what the user may see in the admin (before admin.site.urls,
+    # whose own shortcut answers for any object).
+    path(f"{settings.ADMIN_URL}r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site),
+         name="view_on_site"),
     path(settings.ADMIN_URL, admin.site.urls),
     path("accounts/", include("store.account_urls")),
     path("unicorn/", include("django_unicorn.urls")),

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import caches
 from django.http import HttpRequest
 
@@ -103,10 +104,17 @@ def _identities(rule: Rule, request: HttpRequest) -> list[str]:
         if key == "ip":
             identities.append(f"ip:{client_ip(request)}")
         elif key == "username":
-            username = request.POST.get("username", "").strip().lower()
+            username = login_name_key(request.POST.get("username", ""))
             if username:
                 identities.append(f"user:{username}")
     return identities
+
+
+def login_name_key(raw: str) -> str:
+    """The user name a login attempt counts against: the form Django signs in with
+    (AuthenticationForm strips it and applies ``normalize_username``, NFKC), casefolded,
+    so that a Unicode variant (``ｂob``, ``Bob``) shares the budget of ``bob``."""
+    return AbstractBaseUser.normalize_username(raw.strip()).casefold()
 
 
 def check(request: HttpRequest, rules: list[Rule]) -> Refusal | None:

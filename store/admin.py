@@ -4,11 +4,16 @@
 from typing import ClassVar
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.contrib.contenttypes.views import shortcut
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
@@ -35,6 +40,66 @@ def may_touch_product(request: HttpRequest, product: Product | None) -> bool:
     if product is None or sees_all_products(request):
         return True
     return product.vendor_id in own_vendor_ids(request)
+
+
+def view_on_site(request: HttpRequest, content_type_id: int, object_id: str) -> HttpResponse:
+    """The admin's "view on site" redirect (``<ADMIN_URL>r/<ct>/<id>/``, routed in
+    config/urls.py ahead of the admin's own), for objects the user may see in the admin.
+
+    Django's shortcut answers for any object of any model to any staff user, which
+    handed a vendor the page address of another vendor's hidden product. Here the
+    object must be in its ModelAdmin's queryset (a vendor's own products only) and
+    viewable by the user; anything else is a 404, as if it did not exist."""
+    try:
+        model = ContentType.objects.get_for_id(content_type_id).model_class()
+    except ContentType.DoesNotExist:
+        raise Http404("No such content type.") from None
+    if model is None or not admin.site.is_registered(model):
+        raise Http404("Nothing to view on the site.")
+    model_admin = admin.site.get_model_admin(model)
+    try:
+        obj = model_admin.get_queryset(request).filter(pk=object_id).first()
+    except (ValueError, ValidationError):  # an id of the wrong type
+        obj = None
+    if obj is None or not model_admin.has_view_or_change_permission(request, obj):
+        raise Http404("No such object.")
+    return shortcut(request, content_type_id, object_id)
+
+
+# --- Users --------------------------------------------------------------------
+
+User = get_user_model()
+
+
+class AccountAdmin(UserAdmin):
+    """Only a superuser makes, unmakes or edits a superuser. The administrator role
+    manages accounts (staff flag, groups), but ``is_superuser`` is read-only to it and a
+    superuser's account is view-only to it (its password or e-mail would be a way in)."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: AbstractBaseUser | None = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else (*fields, "is_superuser")
+
+    def _guards_a_superuser(self, request: HttpRequest, obj: AbstractBaseUser | None) -> bool:
+        return obj is not None and getattr(obj, "is_superuser", False) and not request.user.is_superuser
+
+    def has_change_permission(self, request: HttpRequest, obj: AbstractBaseUser | None = None) -> bool:
+        return super().has_change_permission(request, obj) and not self._guards_a_superuser(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: AbstractBaseUser | None = None) -> bool:
+        return super().has_delete_permission(request, obj) and not self._guards_a_superuser(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: AbstractBaseUser, form: ModelForm, change: bool) -> None:
+        if not request.user.is_superuser:
+            # The form leaves the field out; this holds even for a forged POST or a custom form.
+            stored = User.objects.filter(pk=obj.pk, is_superuser=True).exists() if obj.pk else False
+            if getattr(obj, "is_superuser", False) != stored:
+                raise PermissionDenied("Only a superuser can grant or revoke superuser status.")
+        super().save_model(request, obj, form, change)
+
+
+admin.site.unregister(User)
+admin.site.register(User, AccountAdmin)
 
 
 # --- Catalog structure --------------------------------------------------------

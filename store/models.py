@@ -203,6 +203,18 @@ class Product(models.Model):
                 raise ValidationError({"attributes": errors})
 
 
+def image_url_is_safe(url: str) -> bool:
+    """Whether the pages show an image URL as it is (store.templatetags.storefront.image_src,
+    the same rule): http(s), a path on this site, or a relative path under the static root.
+    Any other scheme (``javascript:``, ``data:``) or a protocol-relative ``//host`` is not."""
+    url = url.strip()
+    if url.lower().startswith(("https://", "http://")):
+        return True
+    if url.startswith("//"):
+        return False
+    return bool(url) and (url.startswith("/") or ":" not in url.split("/", 1)[0])
+
+
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
     url = models.CharField(max_length=500, help_text="Absolute URL or a path under the static/media root.")
@@ -214,6 +226,12 @@ class ProductImage(models.Model):
 
     def __str__(self) -> str:
         return self.alt or self.url
+
+    def clean(self) -> None:
+        # In clean(), not a field validator: no migration, and the admin's inline runs it.
+        if self.url and not image_url_is_safe(self.url):
+            raise ValidationError({"url": "Use an http(s) URL or a path on this site; "
+                                          "javascript:, data: and //host addresses are refused."})
 
 
 class Review(models.Model):

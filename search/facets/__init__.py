@@ -45,13 +45,16 @@ def parse_request(params: Mapping, *, category: str | None = None, **overrides) 
             continue
         selected[facet.name] = facet.parse(params)
     category_facet = facet_for("category")
+    # Absent means the default; a given 0 is out of bounds (SearchRequest says so), not the default.
+    page = parse_int(first(params, "page"), "page")
+    page_size = parse_int(first(params, "page_size"), "page size")
     return SearchRequest(
         text=" ".join(first(params, "q").split()),
         category=category if category is not None else (category_facet.parse(params) if category_facet else None),
         selected=selected,
         sort=first(params, "sort") or "relevance",
-        page=parse_int(first(params, "page"), "page") or 1,
-        page_size=parse_int(first(params, "page_size"), "page size") or DEFAULT_PAGE_SIZE,
+        page=1 if page is None else page,
+        page_size=DEFAULT_PAGE_SIZE if page_size is None else page_size,
         **overrides,
     )
 

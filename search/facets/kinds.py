@@ -48,9 +48,13 @@ def parse_decimal(raw: str, label: str) -> Decimal | None:
 def parse_int(raw: str, label: str) -> int | None:
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    # ASCII digits only: str.isdigit() also holds for "²", which int() refuses (it was a 500).
+    # A zero fraction ("3.0") is the same whole number, as JSON Schema's "integer" counts it.
+    whole, dot, fraction = raw.partition(".")
+    if (not (whole.isascii() and whole.isdigit()) or len(whole) > 9
+            or (dot and not (fraction.isascii() and fraction.isdigit() and int(fraction) == 0))):
         raise InvalidSearchRequest(f"The {label} must be a whole number.")
-    return int(raw)
+    return int(whole)
 
 
 def _sorted_values(values: list[FacetValue]) -> list[FacetValue]:
@@ -341,8 +345,10 @@ class PriceFacet(SearchFacet):
         return [Chip(self.name, "", label, links.href(self.without(params, self.name)))]
 
     def openapi_parameters(self) -> list[dict]:
-        return [query_parameter("price_min", "Lowest price.", {"type": "string", "examples": ["20"]}),
-                query_parameter("price_max", "Highest price.", {"type": "string", "examples": ["100"]})]
+        # A number (the parser takes what Decimal reads) within the accepted bounds.
+        bounds = {"type": "number", "minimum": 0, "maximum": int(MAX_PRICE)}
+        return [query_parameter("price_min", "Lowest price; at most price_max.", {**bounds, "examples": [20]}),
+                query_parameter("price_max", "Highest price.", {**bounds, "examples": [100]})]
 
     def describe(self, selection: Selection) -> dict:
         low, high = selection or (None, None)
@@ -461,7 +467,9 @@ class AvailabilityFacet(_SingleParamFacet):
         return [Chip(self.name, "1", "In stock only", links.href(self.without(params, self.name)))]
 
     def openapi_parameters(self) -> list[dict]:
-        return [query_parameter(self.param, "Only products in stock.", {"type": "string", "enum": list(TICKED)})]
+        # Any other value is an unticked box (every product), not an error: the schema says so.
+        return [query_parameter(self.param, f"Only products in stock when {', '.join(TICKED)}; any other value: "
+                                            "every product.", {"type": "string"})]
 
     def describe(self, selection: Selection) -> dict:
         return {"in_stock": bool(selection)}
@@ -583,9 +591,16 @@ class AttributeFacet(SearchFacet):
         return chips
 
     def openapi_parameters(self) -> list[dict]:
-        return [query_parameter(
-            "attr_{code}", "An attribute filter, e.g. attr_color=Black; values of one attribute are OR-ed.",
-            {"type": "string", "maxLength": ATTRIBUTE_VALUE_MAX}, repeated=True)]
+        # Named after the category's attribute codes, which a parameter list cannot name one by
+        # one (a literal "attr_{code}" is a parameter nobody may send): the operation's
+        # description documents them instead (openapi_description).
+        return []
+
+    def openapi_description(self) -> str:
+        return ("Attribute filters: attr_<code>=<value>, e.g. attr_color=Black, the code made of letters, "
+                f"digits, - and _, the value at most {ATTRIBUTE_VALUE_MAX} characters. "
+                f"Repeat one to OR its values (at most {MAX_FILTER_VALUES}); different attributes are AND-ed; "
+                "a code the category does not define matches nothing. Other unknown parameters are ignored.")
 
     def describe(self, selection: Selection) -> dict:
         return {"attributes": {code: list(values) for code, values in selection or ()}}

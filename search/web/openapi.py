@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from search.facets import FACETS
 from search.facets.base import query_parameter
+from search.facets.kinds import AttributeFacet
 from search.query.request import MAX_PAGE_SIZE, MAX_RESULT_WINDOW, MAX_TEXT_LENGTH, SORTS
 
 _money = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["19.99"]}
@@ -20,20 +21,69 @@ _unavailable = {
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
 _rate_limited = {"description": "Too many requests from this client; see Retry-After."}
+# Answered in front of the application (nginx, gunicorn), for any operation.
+_forbidden = {"description": "Refused before reaching the API: a request the proxy or the server does not "
+                             "accept (e.g. a malformed or forbidden request line or header)."}
+_uri_too_long = {"description": "The URL is longer than the proxy or the server accepts; "
+                                "send fewer or shorter parameters."}
+_edge_responses = {"403": _forbidden, "414": _uri_too_long}
+
+AUTOCOMPLETE_MAX_LENGTH = 100
 
 
 _param = query_parameter
 _facet_names = ", ".join(facet.result_names for facet in FACETS)
 
 
-SEARCH_PARAMETERS = [
+def _blank_allowed(param: dict) -> dict:
+    """The parameter with an empty value allowed, which the API reads as the parameter left
+    out (as an HTML form sends an empty field): ``?sort=&page=`` is the default order and page."""
+    schema = param["schema"]
+    if schema.get("type") == "object":
+        return param  # its properties are the parameters; their schemas say what they take
+    if schema.get("type") == "array":
+        return {**param, "schema": {**schema, "items": _or_blank(schema["items"])}}
+    return {**param, "schema": _or_blank(schema)}
+
+
+# ops.input_guard answers 400 to a NUL character anywhere in a request, before any view.
+_NO_NUL = r"^[^\x00]*$"
+
+
+def _without_nul(schema: dict) -> dict:
+    """The schema with NUL refused in every string it allows that no pattern restricts yet."""
+    schema = dict(schema)
+    if schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema:
+        schema["pattern"] = _NO_NUL
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            schema[key] = _without_nul(schema[key])
+    if "anyOf" in schema:
+        schema["anyOf"] = [_without_nul(branch) for branch in schema["anyOf"]]
+    return schema
+
+
+def _served(param: dict) -> dict:
+    return {**param, "schema": _without_nul(param["schema"])}
+
+
+def _or_blank(schema: dict) -> dict:
+    # A string stays typed as one at the top (a query value is a string on the wire).
+    blank: dict = {"anyOf": [schema, {"const": ""}]}
+    return {"type": "string", **blank} if schema.get("type") == "string" else blank
+
+
+SEARCH_PARAMETERS = [_served(param) for param in [
     _param("q", f"The text searched (at most {MAX_TEXT_LENGTH} characters).",
            {"type": "string", "maxLength": MAX_TEXT_LENGTH}),
-    *(param for facet in FACETS for param in facet.openapi_parameters()),
-    _param("sort", "The order; relevance without text is best-selling.", {"type": "string", "enum": list(SORTS)}),
-    _param("page", f"1-based; page × page_size at most {MAX_RESULT_WINDOW}.", {"type": "integer", "minimum": 1}),
-    _param("page_size", "Results per page.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
-]
+    *(_blank_allowed(param) for param in [
+        *(param for facet in FACETS for param in facet.openapi_parameters()),
+        _param("sort", "The order; relevance without text is best-selling.",
+               {"type": "string", "enum": list(SORTS)}),
+        _param("page", f"1-based; page × page_size at most {MAX_RESULT_WINDOW}.", {"type": "integer", "minimum": 1}),
+        _param("page_size", "Results per page.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
+    ]),
+]]
 
 SCHEMAS = {
     "Error": {
@@ -117,29 +167,34 @@ def openapi_document() -> dict:
             "title": "Catalog search API",
             "version": "1.0.0",
             "description": "Full-text product search with typo tolerance, disjunctive facets and sorting; "
-                           "suggestions as you type. Rate-limited per client (429 with Retry-After).",
+                           "suggestions as you type. Rate-limited per client (429 with Retry-After). "
+                           "A parameter with an empty value counts as left out; "
+                           "a NUL character in any parameter is a 400.",
         },
         "paths": {
             "/api/search": {"get": {
                 "operationId": "searchProducts",
                 "summary": "Search and filter products",
+                "description": " ".join(f.openapi_description() for f in FACETS if isinstance(f, AttributeFacet)),
                 "parameters": SEARCH_PARAMETERS,
                 "responses": {
                     "200": {"description": "A page of results with facet counts.",
                             "content": {"application/json": {
                                 "schema": {"$ref": "#/components/schemas/SearchResponse"}}}},
-                    "400": _error, "429": _rate_limited, "503": _unavailable,
+                    "400": _error, "429": _rate_limited, "503": _unavailable, **_edge_responses,
                 },
             }},
             "/api/autocomplete": {"get": {
                 "operationId": "autocomplete",
                 "summary": "Suggestions for what has been typed so far (from the second character)",
-                "parameters": [_param("q", "The text typed so far.", {"type": "string", "maxLength": 100})],
+                "parameters": [_served(_param("q", f"The text typed so far (at most {AUTOCOMPLETE_MAX_LENGTH} "
+                                                   "characters).",
+                                              {"type": "string", "maxLength": AUTOCOMPLETE_MAX_LENGTH}))],
                 "responses": {
                     "200": {"description": "Products, categories, brands and popular queries.",
                             "content": {"application/json": {
                                 "schema": {"$ref": "#/components/schemas/AutocompleteResponse"}}}},
-                    "429": _rate_limited, "503": _unavailable,
+                    "400": _error, "429": _rate_limited, "503": _unavailable, **_edge_responses,
                 },
             }},
         },

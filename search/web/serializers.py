@@ -15,6 +15,7 @@ from search.paths import path_maker, query_value, reversed_path
 from search.query.request import SearchRequest
 from search.query.result import Facet, SearchHit, SearchResult
 from search.services import Suggestions
+from store.templatetags.storefront import image_src
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -48,7 +49,8 @@ def serialize_hit(hit: SearchHit, url: str) -> dict:
         "currency": hit.currency,
         "rating": hit.rating,
         "in_stock": hit.in_stock,
-        "image": hit.image_url,
+        # The pages' rule (image_src): javascript:, data: and //host URLs become the placeholder.
+        "image": image_src(hit.image_url) if hit.image_url else "",
         "highlight": hit.highlighted_name,
         # Beyond the minimum: what a listing shows besides.
         "slug": hit.slug,

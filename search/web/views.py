@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.views.decorators.cache import cache_control
-from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from search.backends import SearchUnavailable
@@ -22,7 +22,7 @@ from search.query.request import InvalidSearchRequest
 from search.result_cache import browse_fragment_key
 from search.services import autocomplete, search_products
 from search.web.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, track_clicks
-from search.web.openapi import openapi_document
+from search.web.openapi import AUTOCOMPLETE_MAX_LENGTH, openapi_document
 from search.web.serializers import serialize_result, serialize_suggestions
 from store.models import Category
 
@@ -67,6 +67,9 @@ def suggest(request: HttpRequest) -> HttpResponse:
     return render(request, "search/_suggestions.html", {"suggestions": suggestions})
 
 
+# Read-only (GET/HEAD): no CSRF check, so that another method gets require_safe's 405,
+# not the CSRF middleware's 403 (there is nothing a forged request could change).
+@csrf_exempt
 @require_safe
 def api_search(request: HttpRequest) -> HttpResponse:
     try:
@@ -84,10 +87,15 @@ def api_search(request: HttpRequest) -> HttpResponse:
     return json_response(data)
 
 
+@csrf_exempt  # as api_search
 @require_safe
 def api_autocomplete(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "")
+    if len(text) > AUTOCOMPLETE_MAX_LENGTH:  # the documented maxLength, not a silent cut
+        return json_response(
+            {"error": f"The text typed is limited to {AUTOCOMPLETE_MAX_LENGTH} characters."}, status=400)
     try:
-        suggestions = autocomplete(request.GET.get("q", ""))
+        suggestions = autocomplete(text)
     except SearchUnavailable:
         return json_response({"error": UNAVAILABLE_MESSAGE}, status=503)
     return json_response(serialize_suggestions(suggestions))
