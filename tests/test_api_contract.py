@@ -111,3 +111,42 @@ def sent_query_is_valid(path: str, url: str) -> bool:
         if not Draft202012Validator(schema).is_valid(value):
             return False
     return True
+
+
+# --- The findings of the first run, one by one ------------------------------------------------
+
+
+def test_every_documented_parameter_can_be_sent_and_every_operation_documents_403_and_414():
+    document = openapi_document()
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            assert {"403", "414"} <= set(operation["responses"]), path
+            for param in operation["parameters"]:
+                assert re.fullmatch(r"[a-z_]+", param["name"]), param["name"]  # no "attr_{code}"
+    assert "attr_<code>=<value>" in document["paths"]["/api/search"]["get"]["description"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("params", "message"), [
+    ({"page_size": "0"}, "Page size must be between 1 and 100."),
+    ({"page": "0"}, "Page numbers start at 1."),
+    ({"page": "²"}, "The page must be a whole number."),  # str.isdigit() holds, int() refused: was a 500
+    ({"page_size": "3.5"}, "The page size must be a whole number."),
+])
+def test_out_of_bounds_paging_is_a_400_with_a_message(client, tantivy_backend, params, message):
+    response = client.get("/api/search", params)
+    assert response.status_code == 400 and response.json() == {"error": message}
+
+
+@pytest.mark.django_db
+def test_paging_as_json_schema_integers_and_blank_values_are_read(client, tantivy_backend):
+    assert client.get("/api/search", {"page_size": "3.0"}).json()["query"]["page_size"] == 3
+    assert client.get("/api/search", {"page_size": "", "page": ""}).json()["query"]["page_size"] == 24
+
+
+@pytest.mark.django_db
+def test_autocomplete_enforces_its_documented_max_length(client, tantivy_backend):
+    assert client.get("/api/autocomplete", {"q": "x" * 100}).status_code == 200
+    response = client.get("/api/autocomplete", {"q": "x" * 101})
+    assert response.status_code == 400
+    assert response.json() == {"error": "The text typed is limited to 100 characters."}
