@@ -75,7 +75,11 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'd
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL lets the storefront read while a command in another shell writes.
     DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
+    # A writer waits up to this many seconds for another process's write lock (busy timeout)...
     DATABASES["default"]["OPTIONS"]["timeout"] = 20
+    # ...and a transaction takes that lock when it begins: a deferred one that read first
+    # fails at once with "database is locked" when another process wrote meanwhile.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     # A persistent connection is tested before reuse: after a database outage each thread

@@ -46,6 +46,10 @@ class ReindexRun(models.Model):
     started_at = models.DateTimeField(auto_now_add=True)
     # When a batch last landed: a running row with an old heartbeat was abandoned (process killed).
     heartbeat_at = models.DateTimeField(auto_now_add=True)
+    # The process building it (set when the build starts): on the same host, a run whose
+    # process is gone is abandoned at once instead of when its heartbeat expires.
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(null=True, blank=True)  # unknown until the build starts
     done = models.PositiveIntegerField(default=0)

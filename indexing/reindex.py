@@ -10,9 +10,11 @@ reindex is refused while one is running.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,8 +25,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from search.backends import SearchBackend, SearchUnavailable, get_backend
-from search.documents import iter_all_documents
-from store.models import Product
+from search.documents import DocumentBuilder, indexable_rows
+from store.models import Product, ProductImage
 
 from .models import ReindexRun
 from .outbox import record_changes
@@ -102,12 +104,46 @@ def current_run() -> ReindexRun | None:
 
 
 def abandon_dead_runs() -> int:
+    """Mark failed the running rows whose process is gone: at once when it ran on this host,
+    after ABANDONED_AFTER without a heartbeat otherwise (another host, or not started yet)."""
+    running = ReindexRun.objects.filter(status=ReindexRun.Status.RUNNING)
+    here = socket.gethostname()
+    abandoned = 0
+    for pk, pid, index_name in running.filter(host=here, pid__isnull=False).values_list("pk", "pid", "index_name"):
+        if _process_alive(pid):
+            continue
+        abandoned += running.filter(pk=pk).update(
+            status=ReindexRun.Status.FAILED, finished_at=timezone.now(),
+            error=f"Abandoned: the process building it (pid {pid} on {here}) is gone.",
+        )
+        _drop_half_built(index_name)
     cutoff = timezone.now() - ABANDONED_AFTER
-    return ReindexRun.objects.filter(status=ReindexRun.Status.RUNNING, heartbeat_at__lt=cutoff).update(
+    return abandoned + running.filter(heartbeat_at__lt=cutoff).update(
         status=ReindexRun.Status.FAILED, finished_at=timezone.now(),
         error=f"Abandoned: no progress for {int(ABANDONED_AFTER.total_seconds() // 60)} minutes "
               "(the process running it stopped).",
     )
+
+
+def _drop_half_built(index_name: str) -> None:
+    # What a dead build left would hold its disk space (or Elasticsearch's shards) for good.
+    with suppress(Exception):  # the engine may be down: the index stays, as before
+        backend = get_backend()
+        if index_name and index_name != backend.current_index() and index_name in backend.list_indices():
+            backend.drop_index(index_name)
+
+
+def _process_alive(pid: int | None) -> bool:
+    # A reused pid looks alive: the heartbeat's expiry still ends that run.
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
 
 
 def run_reindex(
@@ -129,6 +165,9 @@ def run_reindex(
         raise ValueError(f"The batch size must be between {MIN_BATCH_SIZE} and {MAX_BATCH_SIZE}.")
     run = run or claim_run(requested_by)
     try:
+        # Which process builds it: if this one dies, the next claim sees it gone at once.
+        run.host, run.pid = socket.gethostname(), os.getpid()
+        _save_progress(run, "host", "pid")
         outcome = _rebuild(run, batch_size, keep_old, progress_callback)
     except BaseException as exc:  # KeyboardInterrupt too: the row must not stay "running"
         _finish(run, ReindexRun.Status.FAILED, f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS])
@@ -154,7 +193,7 @@ def _rebuild(run: ReindexRun, batch_size: int, keep_old: bool, progress_callback
             progress_callback(run)
 
     try:
-        backend.load(run.index_name, iter_all_documents(batch_size), progress=batch_written)
+        backend.load(run.index_name, _documents_by_id_range(batch_size), progress=batch_written)
     except BaseException:
         with suppress(Exception):  # a half-built index serves nobody; the engine may be gone too
             backend.drop_index(run.index_name)
@@ -172,17 +211,43 @@ def _rebuild(run: ReindexRun, batch_size: int, keep_old: bool, progress_callback
     return ReindexOutcome(run=run, previous_index=previous, reconciled=len(reconciled))
 
 
+def _documents_by_id_range(batch_size: int) -> Iterator[list[dict]]:
+    """Every indexable product's document, in batches read by separate queries on id ranges.
+
+    No statement stays open between batches: on SQLite an open read holds a snapshot, and
+    the progress write after a batch then fails with "database is locked" as soon as the
+    storefront has written since (WAL cannot move a stale snapshot up to a write). Memory
+    stays flat on any database. What changes between two batches is replayed afterwards
+    (``compare`` and the outbox), as with a single snapshot's read."""
+    builder = DocumentBuilder()
+    after = 0
+    while chunk := list(indexable_rows().filter(pk__gt=after).order_by("pk")[:batch_size]):
+        images = ProductImage.objects.filter(product_id__gte=chunk[0].pk, product_id__lte=chunk[-1].pk)
+        yield builder.documents(chunk, images)
+        after = chunk[-1].pk
+
+
 def _save_progress(run: ReindexRun, *fields: str) -> None:
+    # One short autocommit UPDATE: it waits for a concurrent writer (the busy timeout),
+    # and holds SQLite's write lock only for itself.
     run.heartbeat_at = timezone.now()
     run.save(update_fields=[*fields, "heartbeat_at"])
 
 
 def _finish(run: ReindexRun, status: str, error: str = "") -> None:
     run.status, run.error, run.finished_at = status, error, timezone.now()
-    try:
-        run.save(update_fields=["status", "error", "finished_at"])
-    except Exception:  # the database may be what failed; the heartbeat expires then
-        logger.exception("could not record the end of reindex run %s", run.pk)
+    for attempt in (1, 2):
+        try:
+            run.save(update_fields=["status", "error", "finished_at"])
+            return
+        except Exception:
+            if attempt == 2 or connection.in_atomic_block:
+                # The database itself may be what failed: the pid check (or the heartbeat)
+                # ends the run then.
+                logger.exception("could not record the end of reindex run %s", run.pk)
+                return
+            # A fresh connection holds no snapshot or broken transaction of the failed build.
+            connection.close()
 
 
 # --- in the background (the admin button) -------------------------------------------------
