@@ -10,6 +10,7 @@ of which records analytics (SQLite writes) while the reindex reads and writes it
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -123,6 +124,7 @@ def shop(tmp_path_factory) -> Iterator[EmbeddedShop]:
         yield shop
     finally:
         _stop(shop.server)
+        shutil.rmtree(home, ignore_errors=True)
 
 
 class Shoppers:
