@@ -281,6 +281,21 @@ def test_component_action_toggles_a_brand(client, catalog):
     assert 'name="brand" value="acme" checked' in dom
 
 
+def test_component_action_toggles_an_attribute_and_keeps_it(client, catalog):
+    root = component_root(search(client, category="clothing/tops", attr_size="M").content.decode())
+    assert json.loads(root.get("unicorn:data"))["filters"] == {"category": ["clothing/tops"], "attr_size": ["M"]}
+
+    payload = post_message(client, root, [call("toggle_filter('attr_color', 'Blue')")])
+
+    assert payload["data"]["filters"] == {"category": ["clothing/tops"], "attr_size": ["M"], "attr_color": ["Blue"]}
+    expected = visible(category__slug_path__startswith="clothing/tops", attributes__size="M",
+                       attributes__color="Blue")
+    dom = payload["dom"]
+    for product in visible(category__slug_path__startswith="clothing/tops"):
+        assert (product.name in dom) == (product in expected), product.name
+    assert lxml_html.fromstring(dom).get("data-search-query") == "category=clothing%2Ftops&attr_color=Blue&attr_size=M"
+
+
 def test_component_model_update_searches_as_the_shopper_types(client, catalog):
     root = component_root(search(client, q="sweater", page_size="1", page="2").content.decode())
 

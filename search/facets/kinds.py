@@ -503,7 +503,7 @@ class AttributeFacet(SearchFacet):
     def params(self) -> tuple[str, ...]:
         return ()
 
-    def acceptsquery_parameter(self, name: str) -> bool:
+    def accepts_param(self, name: str) -> bool:
         return bool(ATTRIBUTE_PARAM.match(name))
 
     def owns(self, facet_name: str) -> bool:
