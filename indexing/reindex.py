@@ -73,10 +73,11 @@ class ReindexOutcome:
 
 
 def check_engine(backend: SearchBackend | None = None) -> SearchBackend:
-    """Return the backend once it answered (creating an empty index if there is none)."""
+    """Return the backend once it answered. It creates no index: one with no index keeps
+    answering 503 until the new one is built and switched in, rather than an empty shop."""
     backend = backend or get_backend()
     try:
-        backend.ensure_index()
+        backend.has_index()
     except Exception as exc:  # transport errors of either engine, a tantivy directory we cannot write
         raise EngineUnreachable(f"The search engine ({engine_location(backend)}) is unreachable: {exc}") from exc
     return backend

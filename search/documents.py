@@ -11,7 +11,6 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from itertools import islice
 from typing import NamedTuple, Protocol
 
 from search.query.text import query_words
@@ -198,13 +197,3 @@ def documents_for(product_ids: Iterable[int]) -> tuple[list[dict], set[int]]:
     wanted = set(product_ids)
     docs = DocumentBuilder().documents(list(indexable_rows().filter(pk__in=wanted)))
     return docs, wanted - {d["id"] for d in docs}
-
-
-def iter_all_documents(batch_size: int = 2000) -> Iterator[list[dict]]:
-    """Stream every indexable product in batches (server-side cursor, flat memory)."""
-    builder = DocumentBuilder()
-    rows = indexable_rows().order_by("pk").iterator(chunk_size=batch_size)
-    while chunk := list(islice(rows, batch_size)):
-        # Rows come in id order: the chunk's images are those of its id range.
-        images = ProductImage.objects.filter(product_id__gte=chunk[0].pk, product_id__lte=chunk[-1].pk)
-        yield builder.documents(chunk, images)

@@ -39,7 +39,9 @@ def test_a_lost_index_is_503_until_the_beat_drain_reindexes_by_itself(search_bac
 
     def healed() -> bool:
         response = client.get(reverse("api-search"))
-        return response.status_code == 200 and response.json()["total"] == expected
+        # While the reindex builds: 503, never an empty shop (no empty index is put in place first).
+        assert response.status_code == 503 or response.json()["total"] == expected, response.content
+        return response.status_code == 200
 
     report.recovery_seconds = time_to_recover(healed, timeout=45)
     search_backend.refresh()
@@ -51,3 +53,16 @@ def test_a_lost_index_is_503_until_the_beat_drain_reindexes_by_itself(search_bac
     assert ReindexRun.objects.get().status == ReindexRun.Status.SUCCEEDED
     assert wait_for(lambda: not OutboxEntry.objects.exists())
     assert client.get(reverse("readyz")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_reindex_puts_no_empty_index_in_place_before_its_own_is_built(search_backend, client):
+    """The engine check before a build creates nothing: while the new index loads, shoppers get
+    503 (come back soon), not an empty shop."""
+    from indexing.reindex import check_engine
+
+    for name in search_backend.list_indices():
+        search_backend.drop_index(name)
+    assert check_engine() is search_backend
+    assert search_backend.has_index() is False
+    assert client.get(reverse("api-search"), {"q": "shirt"}).status_code == 503

@@ -194,9 +194,9 @@ def test_engine_down_is_503_with_a_message(client, settings, tmp_path):
     page = search(client, q="shirt")
     api = client.get(reverse("api-search"), {"q": "shirt"})
 
-    assert page.status_code == 503
+    assert page.status_code == 503 and page["Retry-After"] == "10"
     assert "Search is temporarily unavailable" in page.content.decode()
-    assert api.status_code == 503
+    assert api.status_code == 503 and api["Retry-After"] == "10"
     assert api.json() == {"error": "Search is temporarily unavailable. Please try again in a moment."}
 
 

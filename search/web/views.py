@@ -21,13 +21,22 @@ from search.facets import parse_request
 from search.query.request import InvalidSearchRequest
 from search.result_cache import browse_fragment_key
 from search.services import autocomplete, search_products
-from search.web.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, track_clicks
+from search.web.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, search_preference, track_clicks
 from search.web.openapi import AUTOCOMPLETE_MAX_LENGTH, openapi_document
 from search.web.serializers import serialize_result, serialize_suggestions
 from store.models import Category
 
 # Short: suggestions follow the catalog within a minute and depend on nothing but q.
 SUGGEST_CACHE_SECONDS = 60
+# When to try again after a 503 (the engine restarting, a reindex healing it).
+RETRY_AFTER_SECONDS = 10
+
+
+def unavailable(response: HttpResponse) -> HttpResponse:
+    """A 503 that says when to come back."""
+    if response.status_code == 503:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _json_default(value: object) -> str:
@@ -52,7 +61,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
     listing = build_listing(params_from_query(request.GET), base_url=reverse("search"), http_request=request)
     if listing.redirect:
         return redirect(listing.redirect)
-    return render(request, "search/search.html", {"listing": listing}, status=listing.status)
+    return unavailable(render(request, "search/search.html", {"listing": listing}, status=listing.status))
 
 
 @require_safe
@@ -63,7 +72,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
     try:
         suggestions = autocomplete(request.GET.get("q", ""))
     except SearchUnavailable:
-        return HttpResponse("", status=503)
+        return unavailable(HttpResponse("", status=503))
     return render(request, "search/_suggestions.html", {"suggestions": suggestions})
 
 
@@ -73,14 +82,15 @@ def suggest(request: HttpRequest) -> HttpResponse:
 @require_safe
 def api_search(request: HttpRequest) -> HttpResponse:
     try:
-        search_request = parse_request(request.GET)
+        # The shopper's own shard copies, as on the page: stable paging across replicas.
+        search_request = parse_request(request.GET, preference=search_preference(request))
         started = time.perf_counter()
         result = search_products(search_request)
         track_clicks(request, search_request, result, time.perf_counter() - started)
     except InvalidSearchRequest as exc:
         return json_response({"error": str(exc)}, status=400)
     except SearchUnavailable:
-        return json_response({"error": UNAVAILABLE_MESSAGE}, status=503)
+        return unavailable(json_response({"error": UNAVAILABLE_MESSAGE}, status=503))
     data = serialize_result(result)
     if getattr(result, "redirect", None):
         data["redirect"] = result.redirect  # a merchandiser's landing page for this text
@@ -97,7 +107,7 @@ def api_autocomplete(request: HttpRequest) -> HttpResponse:
     try:
         suggestions = autocomplete(text)
     except SearchUnavailable:
-        return json_response({"error": UNAVAILABLE_MESSAGE}, status=503)
+        return unavailable(json_response({"error": UNAVAILABLE_MESSAGE}, status=503))
     return json_response(serialize_suggestions(suggestions))
 
 
@@ -136,7 +146,7 @@ def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
         context.update(listing_cache_seconds=settings.LISTING_CACHE_SECONDS, listing_cache_key=fragment_key)
     else:
         context.update(listing_cache_seconds=0, listing_cache_key="")
-    return render(request, "store/category.html", context, status=listing.status)
+    return unavailable(render(request, "store/category.html", context, status=listing.status))
 
 
 def _category_url(slug_path: str) -> str:
