@@ -85,6 +85,10 @@ else:
     # A persistent connection is tested before reuse: after a database outage each thread
     # reconnects by itself instead of failing once on its dead connection.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database host that drops packets fails a connection in seconds, not the OS's minutes:
+    # the page answers 503 (ops.db_outage) instead of hanging a worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when REDIS_URL is set, local memory otherwise ---------------
