@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/faults.py [--database bench_faults]
 
-Runs the fault tests (tests/test_fault_*.py: each injects a real fault — a private Redis
+Runs the fault tests (tests/test_fault_*.py and test_index_self_heal.py: each injects a real fault — a private Redis
 killed, a TCP proxy in front of PostgreSQL cut, osmem-server restarted empty, a tiny
 filesystem filled, a reindex killed — on private instances, never the shared services),
 then prints what each measured (tests/faults.py reports under test-artifacts/faults/): the
@@ -30,7 +30,8 @@ def main() -> int:
     args = parser.parse_args()
     print_header()
     shutil.rmtree(REPORTS, ignore_errors=True)
-    tests = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_fault_*.py"))
+    tests = sorted(str(p.relative_to(ROOT)) for p in [*(ROOT / "tests").glob("test_fault_*.py"),
+                                                        ROOT / "tests" / "test_index_self_heal.py"])
     env = {**os.environ, "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{args.database}"}
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", *tests], cwd=ROOT, env=env,
                          text=True, capture_output=True)
