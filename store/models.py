@@ -1,5 +1,6 @@
 """The catalog: the source of truth that the search index follows."""
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -207,12 +208,14 @@ def image_url_is_safe(url: str) -> bool:
     """Whether the pages show an image URL as it is (store.templatetags.storefront.image_src,
     the same rule): http(s), a path on this site, or a relative path under the static root.
     Any other scheme (``javascript:``, ``data:``) or a protocol-relative ``//host`` is not."""
-    url = url.strip()
-    if url.lower().startswith(("https://", "http://")):
+    # Read as a browser reads it: tabs and newlines dropped, a backslash is a slash ("/\\host"
+    # and "/\t/host" are "//host", another site).
+    seen = re.sub(r"[\t\n\r]", "", url.strip()).replace("\\", "/")
+    if seen.lower().startswith(("https://", "http://")):
         return True
-    if url.startswith("//"):
+    if seen.startswith("//"):
         return False
-    return bool(url) and (url.startswith("/") or ":" not in url.split("/", 1)[0])
+    return bool(seen) and (seen.startswith("/") or ":" not in seen.split("/", 1)[0])
 
 
 class ProductImage(models.Model):

@@ -132,7 +132,9 @@ def test_view_on_site_still_serves_a_superuser_and_needs_a_staff_login(client, s
 # --- Image URLs -------------------------------------------------------------------------------
 
 HOSTILE_URLS = ["javascript:alert(1)", " JavaScript:alert(1)", "data:text/html;base64,PHNjcmlwdD4=",
-                "vbscript:msgbox(1)", "//evil.example/x.png"]
+                "vbscript:msgbox(1)", "//evil.example/x.png",
+                # a browser reads a backslash as a slash and drops tabs: both are //evil.example
+                "/\\evil.example/x.png", "\\\\evil.example/x.png", "/\t/evil.example/x.png"]
 BENIGN_URLS = ["https://cdn.example/x.png", "http://cdn.example/x.png", "/media/x.png", "img/products/shoe.png"]
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.templatetags.static import static
 
+from store.models import image_url_is_safe
 from store.pagination import Pagination, paginate
 
 register = template.Library()
@@ -34,11 +35,10 @@ def image_src(url: str | None) -> str:
     other relative paths under the static root, anything else (``javascript:``,
     ``data:``, empty) the placeholder."""
     url = (url or "").strip()
-    lowered = url.lower()
-    if lowered.startswith(("https://", "http://")) or (url.startswith("/") and not url.startswith("//")):
-        return url
-    if not url or ":" in url.split("/", 1)[0] or url.startswith("//"):
+    if not image_url_is_safe(url):  # the one rule, also checked when an image is saved
         return static(PLACEHOLDER_IMAGE)
+    if url.lower().startswith(("https://", "http://")) or url.startswith("/"):
+        return url
     try:
         return static(url)
     except ValueError:  # Manifest storage: a file collectstatic never saw.
