@@ -7,14 +7,15 @@ stable tie-break.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from search.query.text import query_words
-from store.models import Category, Product, ProductImage
+from store.models import AttributeDefinition, Category, Product, ProductImage
 
 DESCRIPTION_INDEX_CHARS = 5000
 PREFIX_MAX_CHARS = 15
@@ -62,11 +63,17 @@ class _CategoryFacts(NamedTuple):
     slug_path: str
     text: str
     paths: tuple[str, ...]
+    # the codes of the searchable attributes defined on the category or an ancestor
+    searchable_attributes: tuple[str, ...]
 
     @classmethod
-    def of(cls, category: Category, chain: list[Category]) -> _CategoryFacts:
+    def of(cls, category: Category, chain: list[Category],
+           definitions: Mapping[int, list[tuple[str, bool]]]) -> _CategoryFacts:
+        searchable: dict[str, bool] = {}
+        for c in chain:  # root first: a subcategory's definition of a code overrides its ancestor's
+            searchable.update(definitions.get(c.pk, ()))
         return cls(category.name, category.slug_path, " ".join(c.name for c in chain),
-                   tuple(c.slug_path for c in chain))
+                   tuple(c.slug_path for c in chain), tuple(code for code, on in searchable.items() if on))
 
 
 def _document(p, brand_name: str, brand_slug: str, category: _CategoryFacts, vendor: str, image_url: str) -> dict:
@@ -95,6 +102,7 @@ def _document(p, brand_name: str, brand_slug: str, category: _CategoryFacts, ven
         "popularity": p.sales_count,
         "created_at": p.created_at,
         "attrs": sorted(attribute_terms(p.attributes)),
+        "attribute_text": attribute_text(p.attributes, category.searchable_attributes),
         "prefixes": word_prefixes(f"{p.name} {brand_name}"),
         "image_url": image_url,
         "vendor": vendor,
@@ -113,6 +121,19 @@ def attribute_terms(attributes: dict) -> Iterator[str]:
             yield f"{code}={v}"[:120]
 
 
+def attribute_text(attributes: dict, searchable: Iterable[str]) -> str:
+    """The values of the searchable attributes as words ("Bamboo", "Navy Blue"): a shopper's
+    "bamboo comforter" finds the comforter whose material is bamboo. Yes/no values are no
+    words ("True"), whatever the flag says."""
+    words: list[str] = []
+    for code in searchable:
+        value = (attributes or {}).get(code)
+        for v in value if isinstance(value, list) else (value,):
+            if isinstance(v, str | int | float) and not isinstance(v, bool) and str(v).strip():
+                words.append(str(v))
+    return " ".join(words)
+
+
 def word_prefixes(text: str) -> list[str]:
     """Every 1–15 character prefix of every word, for as-you-type matching.
 
@@ -128,10 +149,14 @@ def _prefixes_of_word(word: str) -> frozenset[str]:
 
 
 class CategoryChains:
-    """Ancestor chains of categories, loaded once (the tree is small)."""
+    """Ancestor chains of categories and their attribute definitions, loaded once (the tree is small)."""
 
     def __init__(self) -> None:
         categories = list(Category.objects.all())
+        self._definitions: dict[int, list[tuple[str, bool]]] = defaultdict(list)
+        for category_id, code, searchable in AttributeDefinition.objects.order_by("code").values_list(
+                "category_id", "code", "searchable"):
+            self._definitions[category_id].append((code, searchable))
         self._by_path = {c.path: c for c in categories}
         self._by_id = {c.pk: c for c in categories}
         self._steplen = Category.steplen
@@ -152,7 +177,7 @@ class CategoryChains:
             if category is None:  # created since we loaded the tree
                 category = Category.objects.get(pk=category_id)
                 self._by_id[category_id] = self._by_path[category.path] = category
-            facts = self._facts[category_id] = _CategoryFacts.of(category, self.chain(category))
+            facts = self._facts[category_id] = _CategoryFacts.of(category, self.chain(category), self._definitions)
         return facts
 
 

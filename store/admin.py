@@ -153,8 +153,8 @@ class VendorAdmin(admin.ModelAdmin):
 
 @admin.register(AttributeDefinition)
 class AttributeDefinitionAdmin(admin.ModelAdmin):
-    list_display = ("label", "code", "kind", "category")
-    list_filter = ("kind",)
+    list_display = ("label", "code", "kind", "searchable", "category")
+    list_filter = ("kind", "searchable")
     list_select_related = ("category",)
     search_fields = ("code", "label", "category__slug_path")
     autocomplete_fields = ("category",)

@@ -93,10 +93,25 @@ class AttributeDefinition(models.Model):
     label = models.CharField(max_length=80)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CHOICE)
     choices = models.JSONField(default=list, blank=True, help_text="Allowed values for a choice attribute.")
+    searchable = models.BooleanField(
+        default=True,
+        help_text="Shoppers' words find its values (\"bamboo comforter\"). Usually on for choices and "
+                  "text, off for numbers and yes/no.",
+    )
+
+    # Words a shopper types: choice and text values. Numbers and yes/no are filters, not words.
+    SEARCHABLE_KINDS = frozenset({Kind.CHOICE.value, Kind.TEXT.value})
 
     class Meta:
         unique_together = [("category", "code")]
         ordering = ["category", "code"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        # A new definition (keyword arguments only; the database's rows come positionally)
+        # without an explicit flag is searchable by its kind: a field default cannot see the kind.
+        if not args and "searchable" not in kwargs:
+            kwargs["searchable"] = kwargs.get("kind", self.Kind.CHOICE) in self.SEARCHABLE_KINDS
+        super().__init__(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.category}: {self.label}"

@@ -19,6 +19,7 @@ REQUESTS = [
     SearchRequest(),
     SearchRequest(text="t-shirt"),
     SearchRequest(text="headphnes"),
+    SearchRequest(text="silver"),  # only a colour: the attribute text
     SearchRequest(text="sweater", selected={"availability": True}),
     SearchRequest(category="clothing", selected={"brand": ("acme", "zephyr")}),
     SearchRequest(category="clothing/tops", selected={"attributes": (("color", ("Black", "White")),), "rating": 4}),

@@ -8,7 +8,8 @@ from search.facets import facet_for, parse_request
 from search.facets.kinds import AttributeFacet, TermsFacet
 from search.query.request import MAX_RESULT_WINDOW, InvalidSearchRequest, SearchRequest
 from search.services import search_products
-from store.models import Product
+from store.models import AttributeDefinition, Product
+from tests.conftest import sync_index
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +214,70 @@ def test_zero_results_relax_the_query_and_suggest_a_spelling(catalog):
     assert search(text="sweatre").hits[0].name.endswith("Sweater")  # within 2 edits: found directly
     misspelt = search(text="hedfones")  # three edits away: no match, but a suggestion
     assert misspelt.total == 0 and misspelt.suggestion == "headphones"
+
+
+def test_an_attribute_value_finds_its_product_ranked_below_a_name_match(catalog):
+    # "bamboo" is only the cardigan's material; the lounge sweater has it in its name.
+    AttributeDefinition.objects.create(category=catalog.categories["clothing/tops"], code="material",
+                                       label="Material", choices=["Bamboo", "Wool"])
+    cardigan = catalog.products["cardigan"]
+    cardigan.attributes = {**cardigan.attributes, "material": "Bamboo"}
+    cardigan.save()
+    Product.objects.create(  # no stock, no sales: nothing but its name lifts it
+        name="Bamboo Lounge Sweater", slug="lounge", sku="NOR-SW-3199", description="Soft and light.",
+        brand=catalog.brands["nordic"], category=catalog.categories["clothing/tops/sweaters"],
+        price=Decimal("60.00"), stock_quantity=0, sales_count=0, attributes={"color": "Blue"},
+    )
+    sync_index()
+    assert names(search(text="bamboo")) == ["Bamboo Lounge Sweater", "Chunky Knit Cardigan Sweater"]
+    assert names(search(text="bamboo sweater")) == ["Bamboo Lounge Sweater", "Chunky Knit Cardigan Sweater"]
+
+
+def test_a_non_searchable_attributes_value_finds_nothing(catalog):
+    # Two text attributes of the same products: only the searchable one's values are words.
+    tops = catalog.categories["clothing/tops"]
+    AttributeDefinition.objects.create(category=tops, code="fabric", label="Fabric", kind="text")
+    AttributeDefinition.objects.create(category=tops, code="supplier_code", label="Supplier code", kind="text",
+                                       searchable=False)
+    merino = catalog.products["merino"]
+    merino.attributes = {**merino.attributes, "fabric": "Jersey", "supplier_code": "Quokka"}
+    merino.save()
+    sync_index()
+    assert names(search(text="jersey")) == ["Merino Wool Sweater"]
+    assert search(text="quokka").total == 0
+
+
+def test_flipping_an_attributes_searchable_flag_reindexes_its_categorys_products(catalog):
+    from indexing.models import OutboxEntry
+
+    # "Red" is only the graphic tee's colour (a Clothing attribute).
+    assert names(search(text="red")) == ["Graphic Print T-Shirt"]
+    color = AttributeDefinition.objects.get(category=catalog.categories["clothing"], code="color")
+    color.searchable = False
+    color.save()
+    clothing = set(Product.objects.filter(category__slug_path__startswith="clothing").values_list("pk", flat=True))
+    assert set(OutboxEntry.objects.values_list("product_id", flat=True)) == clothing
+    sync_index()
+    assert search(text="red").total == 0
+    assert search(text="black").total == 2  # the electronics' colour stays searchable
+    color.searchable = True
+    color.save()
+    sync_index()
+    assert names(search(text="red")) == ["Graphic Print T-Shirt"]
+
+
+def test_an_attributes_edit_that_changes_no_document_reindexes_nothing(catalog):
+    from indexing.models import OutboxEntry
+
+    color = AttributeDefinition.objects.get(category=catalog.categories["clothing"], code="color")
+    color.label = "Colour"
+    color.save()
+    assert not OutboxEntry.objects.exists()
+
+
+def test_choice_and_text_attributes_are_searchable_by_default_numbers_and_yes_no_not():
+    kinds = AttributeDefinition.Kind
+    assert AttributeDefinition(kind=kinds.CHOICE).searchable and AttributeDefinition(kind=kinds.TEXT).searchable
+    assert not AttributeDefinition(kind=kinds.NUMBER).searchable
+    assert not AttributeDefinition(kind=kinds.BOOLEAN).searchable
+    assert AttributeDefinition(kind=kinds.NUMBER, searchable=True).searchable  # an explicit choice stands

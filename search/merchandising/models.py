@@ -258,17 +258,20 @@ class FieldWeights(ScheduledRule):
     name = models.DecimalField(max_digits=4, decimal_places=1, default=DEFAULT_FIELD_WEIGHTS["name"])
     brand = models.DecimalField(max_digits=4, decimal_places=1, default=DEFAULT_FIELD_WEIGHTS["brand"])
     category = models.DecimalField(max_digits=4, decimal_places=1, default=DEFAULT_FIELD_WEIGHTS["category_text"])
+    attributes = models.DecimalField(max_digits=4, decimal_places=1, default=DEFAULT_FIELD_WEIGHTS["attribute_text"],
+                                     help_text="The values of the searchable attributes (colour, material…).")
     description = models.DecimalField(max_digits=4, decimal_places=1, default=DEFAULT_FIELD_WEIGHTS["description"])
 
     class Meta:
         verbose_name_plural = "field weights"
 
     def __str__(self) -> str:
-        return f"name {self.name}, brand {self.brand}, category {self.category}, description {self.description}"
+        return (f"name {self.name}, brand {self.brand}, category {self.category}, attributes {self.attributes}, "
+                f"description {self.description}")
 
     def clean(self) -> None:
         super().clean()
-        for field in ("name", "brand", "category", "description"):
+        for field in ("name", "brand", "category", "attributes", "description"):
             value = getattr(self, field)
             if value is None or not 0 <= value <= 50:
                 raise ValidationError({field: "Weights go from 0 to 50."})

@@ -114,7 +114,7 @@ def load_rules() -> CompiledRules:
         rules.redirects.setdefault(r.query, []).append((Window(r.starts_at, r.ends_at), r.url))
     for w in FieldWeights.objects.filter(is_active=True).order_by("-updated_at"):
         weights = (("name", float(w.name)), ("brand", float(w.brand)), ("category_text", float(w.category)),
-                   ("description", float(w.description)))
+                   ("attribute_text", float(w.attributes)), ("description", float(w.description)))
         rules.weights.append((Window(w.starts_at, w.ends_at), weights))
     for f in FacetSetting.objects.select_related("category").order_by("position", "attribute"):
         rules.facet_settings.setdefault(f.category.slug_path, []).append(

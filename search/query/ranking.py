@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-# Name above brand and category above description. Merchandisers override them with a
-# FieldWeights rule (search.merchandising): these are the weights without one.
+# Name above brand and category, then the searchable attributes' values (a colour, a
+# material: what the product is, more than its description says), then the description.
+# Merchandisers override them with a FieldWeights rule (search.merchandising): these are
+# the weights without one.
 DEFAULT_FIELD_WEIGHTS: MappingProxyType[str, float] = MappingProxyType(
-    {"name": 3.0, "brand": 2.0, "category_text": 2.0, "description": 1.0}
+    {"name": 3.0, "brand": 2.0, "category_text": 2.0, "attribute_text": 1.5, "description": 1.0}
 )
-# Typo-tolerant matching is on these fields only (descriptions are too noisy): names,
-# brands and the category words a shopper types for a product type ("knievs").
+# Typo-tolerant matching is on these fields only (descriptions are too noisy, attribute
+# values too alike: "wool" is not "wood"): names, brands and the category words a shopper
+# types for a product type ("knievs").
 FUZZY_FIELDS: MappingProxyType[str, float] = MappingProxyType({"name": 1.5, "brand": 1.0, "category_text": 1.0})
 # Typo budgets by the length of the typed word (Algolia's documented defaults): none below
 # MIN_WORD_SIZE_FOR_1_TYPO characters, one from there, two from MIN_WORD_SIZE_FOR_2_TYPOS.

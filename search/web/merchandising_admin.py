@@ -266,7 +266,7 @@ class FieldWeightsAdmin(ScheduledRuleAdmin):
     list_filter = (StateFilter,)
     fieldsets = (
         (None, {
-            "fields": ("name", "brand", "category", "description"),
+            "fields": ("name", "brand", "category", "attributes", "description"),
             "description": "How much a match in each field counts (0 to 50; 0: the field is not searched). "
                            "The most recently saved live row wins.",
         }),

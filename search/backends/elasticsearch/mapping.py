@@ -48,6 +48,7 @@ class ProductDocument(Document):
     popularity = Long()
     created_at = Date()
     attrs = Keyword()
+    attribute_text = Text(analyzer=en_fold)  # the searchable attributes' values (search.documents)
     prefixes = Keyword()
     image_url = Keyword(index=False)
     vendor = Keyword()

@@ -45,12 +45,14 @@ DISPLAY_FIELDS = ("id", "name", "slug", "sku", "brand", "price", "currency", "co
 
 
 _FACET_FIELDS = tuple(index_fields().items())
+# The analysed text fields a shopper's words are searched in (search.query.ranking's weights).
+TEXT_FIELDS = ("name", "brand", "category_text", "description", "attribute_text")
 
 
 def build_schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_integer_field("id", stored=True, indexed=True, fast=True)
-    for name in ("name", "brand", "category_text", "description"):
+    for name in TEXT_FIELDS:
         sb.add_text_field(name, tokenizer_name="en_fold")
     sb.add_text_field("prefixes", tokenizer_name="raw")
     sb.add_text_field("sku_lower", fast=True, tokenizer_name="raw")
@@ -77,7 +79,7 @@ def build_schema() -> tantivy.Schema:
 def to_tantivy(doc: dict) -> tantivy.Document:
     d = tantivy.Document()
     d.add_integer("id", doc["id"])
-    for name in ("name", "brand", "category_text", "description", "sku_lower"):
+    for name in (*TEXT_FIELDS, "sku_lower"):
         d.add_text(name, doc[name])
     for prefix in doc["prefixes"]:
         d.add_text("prefixes", prefix)
