@@ -12,13 +12,18 @@ from search.merchandising.rules import price_choice, resolve
 from search.query.ranking import DEFAULT_FIELD_WEIGHTS
 from search.query.request import SearchRequest
 from search.query.result import FacetValue, SearchHit, SearchResult
-from search.query.text import fuzziness, query_words
+from search.query.stopwords import is_stopword
+from search.query.text import query_words
 from search.result_cache import cached_autocomplete, cached_browse_listing
 from search.results import assemble_result
 
 AUTOCOMPLETE_MIN_CHARS = 2
 AUTOCOMPLETE_PRODUCTS = 6
 AUTOCOMPLETE_QUERIES = 4
+# The words that name product types: those of the category names (and their parents').
+TYPE_WORD_FIELDS = ("category_text",)
+
+Groups = tuple[tuple[tuple[str, ...], ...], ...]
 
 
 def _run(backend: SearchBackend, request: SearchRequest) -> SearchResult:
@@ -39,36 +44,125 @@ def search_products(request: SearchRequest, *, apply_rules: bool = True) -> Sear
         if resolution.redirect:
             return SearchResult(request=request, total=0, hits=[], redirect=resolution.redirect)
         request = replace(request, tuning=resolution.tuning)
-    request = with_known_words(backend, request)
+    request = with_optional_stopwords(with_known_words(backend, request))
     if resolution is not None and resolution.pinned_ids:
         return _search_with_pins(backend, request, resolution.pinned_ids)
     result = _run(backend, request)
-    if result.total or not request.text or request.autocomplete:
+    if not request.text or request.autocomplete:
         return result
-    words = query_words(request.text)
-    relaxed = _run(backend, replace(request, match_any=True)) if len(words) > 1 else result
-    if relaxed.total:
-        relaxed.relaxed = True
-        relaxed.suggestion = did_you_mean(words, relaxed.hits)
-        return relaxed
-    # Nothing matches even loosely: suggest from popular products sharing the first letters.
-    nearby = None
+    if result.total:
+        return with_more_after(backend, request, result)
+    return _fall_back(backend, request, result)
+
+
+def _groups(request: SearchRequest) -> Groups:
+    tuning = request.tuning
+    return tuning.word_groups if tuning and tuning.word_groups else tuple(((w,),) for w in query_words(request.text))
+
+
+def content_words(request: SearchRequest) -> list[str]:
+    """The required words typed as such (a position without synonyms), in order, once each."""
+    return list(dict.fromkeys(group[0][0] for group in _groups(request)
+                              if len(group) == 1 and len(group[0]) == 1 and group[0][0] not in request.optional_words))
+
+
+def with_optional_stopwords(request: SearchRequest) -> SearchRequest:
+    """Stopwords ("for", "the", the "s" of "kid's") may match and score but never exclude."""
+    if not request.text or request.autocomplete:
+        return request
+    stopwords = {w for group in _groups(request) for alt in group for w in alt if is_stopword(w)}
+    return replace(request, optional_words=request.optional_words | stopwords) if stopwords else request
+
+
+def with_more_after(backend: SearchBackend, request: SearchRequest, result: SearchResult) -> SearchResult:
+    """When the products matching every word do not fill a page (an exact product name, a colour
+    and a type), the other products of the type the query names follow them: only its product-type
+    words stay required, the others rank those matching more of them first."""
+    if result.total >= request.page_size or request.sort != "relevance":
+        return result
+    words = content_words(request)
+    if len(words) < 2:
+        return result
+    types = backend.known_words(words, TYPE_WORD_FIELDS)
+    others = frozenset(w for w in words if w not in types)
+    if not types or not others:
+        return result
+    more = _run(backend, replace(request, optional_words=request.optional_words | others))
+    if more.total <= result.total:
+        return result
+    more.all_words_total = result.total
+    more.corrected_text, more.request = result.corrected_text, result.request
+    return more
+
+
+def _fall_back(backend: SearchBackend, request: SearchRequest, result: SearchResult) -> SearchResult:
+    """No product matches every word. In turn: correct the words the index does not know (never
+    with ``exact``); answer that the shop does not carry what a word it knows nothing of names,
+    when no other word names a product type; stop requiring words, one at a time (unknown words,
+    then those naming no product type, then the types, each from the last typed) until some
+    product matches; else suggest a spelling from popular products."""
+    original = request
+    words = content_words(request)
+    unknown = [w for w in words if w not in request.known_words]
+    corrections = backend.corrections(unknown) if unknown and not request.exact else {}
+    corrected_text = None
+    if corrections:
+        request = with_corrections(request, corrections)
+        corrected_text = request.text
+        found = _run(backend, request)
+        if found.total:
+            found.request, found.corrected_text = original, corrected_text
+            return with_more_after(backend, request, found)
+        words = [corrections.get(w, w) for w in words]
+    unknowable = [w for w in unknown if w not in corrections]
+    types = backend.known_words(words, TYPE_WORD_FIELDS) if words else frozenset()
+    if unknowable and not types & (set(words) - set(unknowable)):
+        result.not_carried = tuple(unknowable)
+        return _with_nearby_suggestion(backend, result)
+    known_others = [w for w in words if w not in unknowable and w not in types]
+    order = [*reversed(unknowable), *reversed(known_others), *(w for w in reversed(words) if w in types)]
+    dropped: set[str] = set()
+    for word in order[:-1]:  # one word stays required
+        dropped.add(word)
+        found = _run(backend, replace(request, optional_words=request.optional_words | dropped))
+        if found.total:
+            found.request, found.corrected_text, found.relaxed = original, corrected_text, True
+            found.ignored_words = tuple(w for w in words if w in dropped)
+            return found
+    return _with_nearby_suggestion(backend, result)
+
+
+def with_corrections(request: SearchRequest, corrections: dict[str, str]) -> SearchRequest:
+    """The request with each corrected word replaced (in the text and the rules' word groups);
+    a correction is a word the index knows, never typo-expanded."""
+    text = " ".join(corrections.get(w, w) for w in query_words(request.text))
+    tuning = request.tuning
+    if tuning and tuning.word_groups:
+        groups = tuple(tuple(tuple(corrections.get(w, w) for w in alt) for alt in group)
+                       for group in tuning.word_groups)
+        tuning = replace(tuning, word_groups=groups)
+    return replace(request, text=text, tuning=tuning, known_words=request.known_words | frozenset(corrections.values()))
+
+
+def _with_nearby_suggestion(backend: SearchBackend, result: SearchResult) -> SearchResult:
+    """Nothing matches even loosely: suggest from popular products sharing the first letters."""
+    words = query_words(result.request.text)
     if words and len(words[0]) >= 3:
         nearby = _run(backend, SearchRequest(text=words[0][:2], autocomplete=True, page_size=50, with_facets=False))
-    if nearby and nearby.hits:
-        result.suggestion = did_you_mean(words, nearby.hits)
+        if nearby.hits:
+            result.suggestion = did_you_mean(words, nearby.hits)
     return result
 
 
 def with_known_words(backend: SearchBackend, request: SearchRequest) -> SearchRequest:
     """The request with the words the index knows, which the compilers never typo-expand: a
     shopper who typed a word the shop uses meant that word, not its neighbours ("shorts" is
-    not "shirts", "sofa" not "soft"). Only words long enough to have a typo budget are asked."""
+    not "shirts", "sofa" not "soft"). Every word is asked: the fallbacks tell known words from unknown ones."""
     if not request.text or request.autocomplete:
         return request
     tuning = request.tuning
     groups = tuning.word_groups if tuning and tuning.word_groups else tuple(((w,),) for w in query_words(request.text))
-    words = {w for group in groups for alternative in group for w in alternative if fuzziness(w)}
+    words = {w for group in groups for alternative in group for w in alternative}
     if not words:
         return request
     weights = tuning.field_weights if tuning else tuple(DEFAULT_FIELD_WEIGHTS.items())

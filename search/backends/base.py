@@ -69,6 +69,13 @@ class SearchBackend(ABC):
         """The words (as typed) that some document holds in one of ``fields``, after the
         index's own analysis (a stem counts): search.services never typo-expands those."""
 
+    @abstractmethod
+    def corrections(self, words: Iterable[str]) -> dict[str, str]:
+        """For each word (as typed) the index does not know, its correction when it has one: a word
+        of the names and brands (whose prefixes the documents hold, so a surface form, not a stem)
+        within its typo budget, chosen by search.query.spelling.pick_correction from the candidates
+        and their document frequencies. Words without a correction are left out."""
+
     def has_index(self) -> bool:
         """Whether the engine holds a current index: False when it answers with none (restarted
         empty, its directory deleted: indexing.heal then reindexes); raise SearchUnavailable

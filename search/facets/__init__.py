@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from search.query.filters import RULES_GROUP, Filter, filters_without
-from search.query.request import DEFAULT_PAGE_SIZE, SearchRequest
+from search.query.request import DEFAULT_PAGE_SIZE, InvalidSearchRequest, SearchRequest
 from search.query.result import Facet
 
 from .base import AggregationPlan, Chip, FacetGroup, FacetOption, LinkContext, SearchFacet, agg_buckets
@@ -48,8 +48,12 @@ def parse_request(params: Mapping, *, category: str | None = None, **overrides) 
     # Absent means the default; a given 0 is out of bounds (SearchRequest says so), not the default.
     page = parse_int(first(params, "page"), "page")
     page_size = parse_int(first(params, "page_size"), "page size")
+    exact = first(params, "exact")
+    if exact not in ("", "0", "1"):
+        raise InvalidSearchRequest("exact must be 1 (search the text as typed, uncorrected) or 0.")
     return SearchRequest(
         text=" ".join(first(params, "q").split()),
+        exact=exact == "1",
         category=category if category is not None else (category_facet.parse(params) if category_facet else None),
         selected=selected,
         sort=first(params, "sort") or "relevance",

@@ -32,3 +32,6 @@ SKU_PREFIX_MIN_CHARS = 3
 IN_STOCK_BOOST = 0.5
 POPULAR_BOOST = 0.3
 POPULAR_SALES = 100
+# An optional word (a stopword, a word a fallback stopped requiring) that a product holds adds
+# this to its score on top of its text score, so products matching more of the words rank first.
+OPTIONAL_WORD_BOOST = 5.0

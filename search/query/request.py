@@ -68,6 +68,11 @@ class SearchRequest:
     # Set by search.services (never from the URL): the query's words the index knows, which
     # are never typo-expanded into other words (what the shopper typed is what they meant).
     known_words: frozenset[str] = frozenset()
+    # Set by search.services (never from the URL): words that may match and score but never
+    # exclude a product (stopwords, and the words a zero-result fallback stopped requiring).
+    optional_words: frozenset[str] = frozenset()
+    # From the URL (``exact=1``): search the text as typed, never a spelling correction of it.
+    exact: bool = False
     # Set by the web layer from the shopper's session (never from the URL): an opaque value
     # that keeps one shopper's pages on the same shard copies, so paging stays stable across
     # replicas. An engine without replicas ignores it; the result caches leave it out of keys.
@@ -99,6 +104,11 @@ class SearchRequest:
     @property
     def limit(self) -> int:
         return self.window[1] if self.window else self.page_size
+
+    def is_optional(self, group: tuple[tuple[str, ...], ...]) -> bool:
+        """Whether a query position (its alternatives, each a tuple of words) may match without
+        being required: every word of every alternative is optional."""
+        return bool(self.optional_words) and all(w in self.optional_words for alt in group for w in alt)
 
     def selection(self, facet: str) -> Selection:
         """What the shopper selected in ``facet``, or None."""

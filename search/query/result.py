@@ -47,6 +47,16 @@ class SearchResult:
     facets: list[Facet] = field(default_factory=list)
     suggestion: str | None = None
     relaxed: bool = False
+    # Set by search.services' fallbacks, for the notices (page and API) and analytics:
+    # the text the results are for when they came only through a spelling correction;
+    corrected_text: str | None = None
+    # the words no longer required, as no product matched them with the others (they still rank);
+    ignored_words: tuple[str, ...] = ()
+    # words the shop knows nothing of, naming what was asked for: a product type it does not carry;
+    not_carried: tuple[str, ...] = ()
+    # how many of the results match every word (the first ones), when more that match only the
+    # product-type words follow them; None when every result matches every word.
+    all_words_total: int | None = None
     # A merchandiser's redirect for this query: views send the shopper there.
     redirect: str | None = None
 

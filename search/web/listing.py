@@ -66,6 +66,8 @@ class Listing:
     chips: list[Chip] = field(default_factory=list)
     pagination: Pagination | None = None
     suggestion_href: str = ""
+    # When the results are for a spelling correction: the original text, searched as typed.
+    exact_href: str = ""
     # Category pages: the category is the page, so it is neither a chip nor a hidden input.
     fixed_category: bool = False
 
@@ -112,8 +114,8 @@ class Listing:
 
     @property
     def search_form_hidden(self) -> list[tuple[str, str]]:
-        """A new text keeps the filters and the sort, not the page."""
-        return self._pairs(("q", "page"))
+        """A new text keeps the filters and the sort, not the page (nor ``exact``: a new text may be corrected)."""
+        return self._pairs(("q", "page", "exact"))
 
     @property
     def sort_form_hidden(self) -> list[tuple[str, str]]:
@@ -208,4 +210,10 @@ def _decorate(listing: Listing, category_url: Callable[[str], str] | None) -> No
 
     listing.pagination = paginate(req.page, result.num_pages, lambda n: href(with_page(params, n)))
     if result.suggestion:
-        listing.suggestion_href = href(with_text(params, result.suggestion))
+        listing.suggestion_href = href(without_exact(with_text(params, result.suggestion)))
+    if result.corrected_text:
+        listing.exact_href = href({**without_exact(with_text(params, req.text)), "exact": ["1"]})
+
+
+def without_exact(params: Params) -> Params:
+    return {name: values for name, values in params.items() if name != "exact"}

@@ -80,6 +80,8 @@ SEARCH_PARAMETERS = [_served(param) for param in [
         *(param for facet in FACETS for param in facet.openapi_parameters()),
         _param("sort", "The order; relevance without text is best-selling.",
                {"type": "string", "enum": list(SORTS)}),
+        _param("exact", "1: search the text as typed, never a spelling correction of it (the link of a "
+                        "corrected_query notice).", {"type": "string", "enum": ["0", "1"]}),
         _param("page", f"1-based; page × page_size at most {MAX_RESULT_WINDOW}.", {"type": "integer", "minimum": 1}),
         _param("page_size", "Results per page.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}),
     ]),
@@ -121,7 +123,8 @@ SCHEMAS = {
     },
     "SearchResponse": {
         "type": "object",
-        "required": ["total", "page", "pages", "hits", "facets", "did_you_mean"],
+        "required": ["total", "page", "pages", "hits", "facets", "did_you_mean", "corrected_query", "ignored_words",
+                     "not_carried"],
         "properties": {
             "total": {"type": "integer", "minimum": 0},
             "page": {"type": "integer", "minimum": 1},
@@ -135,7 +138,20 @@ SCHEMAS = {
             },
             "facet_info": {"type": "object", "additionalProperties": {"type": "object"}},
             "did_you_mean": {"type": ["string", "null"]},
-            "relaxed": {"type": "boolean", "description": "No product matched every word: any word may match."},
+            "relaxed": {"type": "boolean", "description": "No product matched every word: the words in "
+                                                          "ignored_words were no longer required."},
+            "corrected_query": {"type": ["string", "null"], "description": "The text the results are for when "
+                                "they came only through a spelling correction (\"Showing results for …\"); "
+                                "search again with exact=1 for the text as typed."},
+            "ignored_words": {"type": "array", "items": {"type": "string"},
+                              "description": "Words no product matched together with the others: no longer "
+                                             "required, products holding them still rank first."},
+            "not_carried": {"type": "array", "items": {"type": "string"},
+                            "description": "Words the shop knows nothing of that name what was asked for (no "
+                                           "other word names a product type): zero results, not random matches."},
+            "all_words_total": {"type": ["integer", "null"], "minimum": 0,
+                                "description": "How many results (the first ones) match every word, when other "
+                                               "products of the type asked for follow them; null otherwise."},
             "query": {"type": "object", "description": "The request as validated."},
             "redirect": {"type": "string", "description": "A merchandiser's landing page for this text."},
         },

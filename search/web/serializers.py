@@ -30,6 +30,7 @@ def serialize_request(req: SearchRequest) -> dict:
     return {
         **echo,
         "sort": req.sort,
+        "exact": req.exact,
         "page": req.page,
         "page_size": req.page_size,
     }
@@ -89,6 +90,13 @@ def serialize_result(result: SearchResult) -> dict:
         "facet_info": {f.name: serialize_facet_info(f) for f in result.facets},
         "did_you_mean": result.suggestion,
         "relaxed": result.relaxed,
+        # The fallbacks' notices: the text the results are for (a spelling correction; search
+        # again with exact=1 for the text as typed), the words no longer required, the words
+        # naming what the shop does not carry, and how many of the results match every word.
+        "corrected_query": result.corrected_text,
+        "ignored_words": list(result.ignored_words),
+        "not_carried": list(result.not_carried),
+        "all_words_total": result.all_words_total,
         "query": serialize_request(result.request),
     }
 

@@ -11,6 +11,7 @@ from search.query.ranking import (
     DEFAULT_FIELD_WEIGHTS,
     FUZZY_FIELDS,
     IN_STOCK_BOOST,
+    OPTIONAL_WORD_BOOST,
     PHRASE_BOOST,
     PHRASE_SLOP,
     POPULAR_BOOST,
@@ -82,8 +83,22 @@ def text_query(req: SearchRequest) -> dict | None:
                   else tuple(((w,),) for w in words))
         per_word = [{"bool": {"should": alternatives_for(group, weights, req.known_words), "minimum_should_match": 1}}
                     for group in groups]
-        alternatives.append({"bool": {"should": per_word, "minimum_should_match": 1}} if req.match_any
-                            else {"bool": {"must": per_word}})
+        optional = [req.is_optional(group) for group in groups]
+        if all(optional):  # as tantivy's compiler: with every position optional, each is required
+            optional = [False] * len(groups)
+        required = [q for q, is_optional in zip(per_word, optional, strict=True) if not is_optional]
+        # An optional position matches and scores (its text score and OPTIONAL_WORD_BOOST, so more
+        # words matched rank higher) but never excludes.
+        scored = [clause for q, is_optional in zip(per_word, optional, strict=True) if is_optional
+                  for clause in (q, {"constant_score": {"filter": q, "boost": OPTIONAL_WORD_BOOST}})]
+        words_query: dict = ({"bool": {"should": required, "minimum_should_match": 1}} if req.match_any
+                             else {"bool": {"must": required}})
+        if scored:
+            words_query["bool"]["should"] = [*words_query["bool"].get("should", []), *scored]
+            if req.match_any:  # the optional positions may not count towards "any word"
+                words_query = {"bool": {"must": [{"bool": {"should": required, "minimum_should_match": 1}}],
+                                        "should": scored}}
+        alternatives.append(words_query)
     if lowered:
         alternatives.append({"term": {"sku_lower": {"value": lowered, "boost": SKU_EXACT_BOOST}}})
         if len(lowered) >= SKU_PREFIX_MIN_CHARS:

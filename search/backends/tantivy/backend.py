@@ -329,6 +329,11 @@ class TantivyBackend(SearchBackend):
         searched = tuple(fields)
         return frozenset(w for w in words if terms.known(stem(w), searched))
 
+    def corrections(self, words: Iterable[str]) -> dict[str, str]:
+        _, terms = self._open_index()
+        found = {w: terms.correction(w) for w in dict.fromkeys(words)}
+        return {w: c for w, c in found.items() if c}
+
     def list_indices(self) -> list[str]:
         if not self.root.exists():
             return []

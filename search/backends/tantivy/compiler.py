@@ -14,6 +14,7 @@ from search.query.ranking import (
     DEFAULT_FIELD_WEIGHTS,
     FUZZY_FIELDS,
     IN_STOCK_BOOST,
+    OPTIONAL_WORD_BOOST,
     PHRASE_BOOST,
     PHRASE_SLOP,
     POPULAR_BOOST,
@@ -88,6 +89,23 @@ def position_clause(schema, group: tuple[tuple[str, ...], ...], weights, terms: 
                         for alternative in group])
 
 
+def _words_query(positions: list[TextQuery], optional: list[bool], word_occur) -> TextQuery:
+    """The query's positions, each required (or any of them, relaxed) unless optional: an optional
+    position matches and scores (its text score and OPTIONAL_WORD_BOOST, so more words matched rank
+    higher) but never excludes. With every position optional, they are treated as required."""
+    if all(optional):
+        optional = [False] * len(positions)
+    pairs = list(zip(positions, optional, strict=True))
+    required = [(word_occur, p.scored) for p, is_optional in pairs if not is_optional]
+    extra = [clause for p, is_optional in pairs if is_optional
+             for clause in ((Occur.Should, p.scored),
+                            (Occur.Should, Q.const_score_query(p.matching, OPTIONAL_WORD_BOOST)))]
+    if extra and word_occur == Occur.Should:  # the optional positions may not count towards "any word"
+        required = [(Occur.Must, Q.boolean_query(required))]
+    matching = [(word_occur, p.matching) for p, is_optional in pairs if not is_optional]
+    return TextQuery(Q.boolean_query(required + extra), Q.boolean_query(matching))
+
+
 def sku_prefix_clause(schema: tantivy.Schema, lowered: str, terms: TermExpander) -> tantivy.Query | None:
     """SKUs starting with the text (a shopper typing part of one): no clause when none
     does, the few that do as a set, a prefix automaton when many do."""
@@ -139,7 +157,7 @@ def text_query(schema: tantivy.Schema, req: SearchRequest, terms: TermExpander) 
         groups = (req.tuning.word_groups if req.tuning and req.tuning.word_groups
                   else tuple(((w,),) for w in words))
         positions = [position_clause(schema, group, weights, terms, req.known_words) for group in groups]
-        alternatives.append(_both(lambda qs: Q.boolean_query([(word_occur, q) for q in qs]), positions))
+        alternatives.append(_words_query(positions, [req.is_optional(g) for g in groups], word_occur))
     if lowered:
         exact = Q.term_query(schema, "sku_lower", lowered)
         alternatives.append(TextQuery(Q.boost_query(exact, SKU_EXACT_BOOST), exact))

@@ -23,6 +23,9 @@ import tantivy
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from search.query.spelling import CANDIDATE_FIELD, WHOLE_WORD_FIELDS, correction_window, pick_correction
+from search.query.text import stem
+
 # Each cache holds at most this many words; the least recently used are forgotten.
 MAX_CACHED_WORDS = 4096
 # A prefix shared by more SKUs than this stays a regex query (one automaton) rather than a set.
@@ -49,6 +52,8 @@ class TermExpander:
         self._fuzzy = _LRU(MAX_CACHED_WORDS)
         self._sku = _LRU(MAX_CACHED_WORDS)
         self._known = _LRU(MAX_CACHED_WORDS)
+        self._corrections = _LRU(MAX_CACHED_WORDS)
+        self._candidates: dict[str, list[str]] = {}
 
     def known(self, term: str, fields) -> bool:
         """Whether any of ``fields`` holds ``term`` (an analysed word): a word the index
@@ -78,6 +83,29 @@ class TermExpander:
             vocabulary = self._vocabulary(field)
             matches = process.extract(term, vocabulary, scorer=OSA.distance, score_cutoff=distance, limit=None)
             return self._fuzzy.remember(key, tuple(sorted(match for match, _, _ in matches)))
+
+    def correction(self, word: str) -> str | None:
+        """The correction of a word the index does not know (search.query.spelling's rule), from
+        the whole words among the candidates within its typo budget, with their document frequencies."""
+        window = correction_window(word)
+        if window is None:
+            return None
+        with self._lock:
+            if word in self._corrections:
+                self._corrections.move_to_end(word)
+                return self._corrections[word]
+            prefix, _, _ = window
+            vocabulary = self._candidates.get(prefix)
+            if vocabulary is None:
+                vocabulary = [term for term, _ in self._searcher.terms_with_prefix(CANDIDATE_FIELD, prefix)]
+                self._candidates[prefix] = vocabulary
+            close = [match for match, _, _ in process.extract(word, vocabulary, scorer=OSA.distance,
+                                                               score_cutoff=2, limit=None)]
+        whole = {c: self._searcher.doc_freq(CANDIDATE_FIELD, c) for c in close
+                 if self.known(stem(c), WHOLE_WORD_FIELDS)}
+        found = pick_correction(word, whole)
+        with self._lock:
+            return self._corrections.remember(word, found)
 
     def sku_prefix(self, prefix: str) -> tuple[str, ...] | None:
         """The SKUs starting with ``prefix``: a tuple (empty when none), or None when there
