@@ -14,8 +14,9 @@ from search.merchandising.models import (
     ScheduledRule,
     SynonymSet,
 )
+from search.merchandising.version import RulesVersion
 
 __all__ = [
     "BoostRule", "ClickEvent", "FacetSetting", "FieldWeights", "PinRule", "PinnedProduct", "PriceBucketing",
-    "Redirect", "RulesVersioned", "ScheduledRule", "SearchEvent", "SynonymSet",
+    "Redirect", "RulesVersion", "RulesVersioned", "ScheduledRule", "SearchEvent", "SynonymSet",
 ]

@@ -21,8 +21,12 @@ shows a write after its refresh interval, and a search in between must not pin t
 old result for the whole TTL.
 
 Keys also hold the merchandising rules' version (facet curation and price ranges shape a
-listing; a rule change bumps it), the engine and the index alias, so two indices (tests, a staging
-alias) never share entries. Cart and checkout never read these: they read the database.
+listing, synonyms and pins a query's results; a rule change bumps it): the version of the
+rules this process searches with (``search.merchandising.rules.rules_version``, read from the
+database every few seconds), never a number newer than the rules a result was made with, so
+an entry made under older rules is never read once a process applies the new ones. Keys hold
+the engine and the index alias too, so two indices (tests, a staging alias) never share
+entries. Cart and checkout never read these: they read the database.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from search.merchandising.version import VERSION_KEY as RULES_VERSION_KEY
+from search.merchandising.rules import rules_version
 from search.query.request import DEFAULT_PAGE_SIZE, SearchRequest
 from store.caching import GENERATION_KEY, bump_listing_generation
 
@@ -57,15 +61,15 @@ def _versions() -> tuple[int, int]:
 
 
 def _versions_and(keys: tuple[str, ...]) -> tuple[tuple[int, int], dict]:
-    """The versions and the cache entries of ``keys``, all in one cache round trip."""
-    found = cache.get_many([GENERATION_KEY, RULES_VERSION_KEY, *keys])
-    for key in (GENERATION_KEY, RULES_VERSION_KEY):
-        if key not in found:
-            # Never bumped yet: store the 0 this means (bumps incr it), so that later reads hit
-            # and the hit ratio counts cached data, not absent counters.
-            cache.add(key, 0, None)
-    versions = (found.get(GENERATION_KEY) or 0, found.get(RULES_VERSION_KEY) or 0)
-    return versions, found
+    """The versions and the cache entries of ``keys``, all in one cache round trip (the rules
+    version is this process's, see the module's docstring)."""
+    rules = rules_version()
+    found = cache.get_many([GENERATION_KEY, *keys])
+    if GENERATION_KEY not in found:
+        # Never bumped yet: store the 0 this means (bumps incr it), so that later reads hit
+        # and the hit ratio counts cached data, not absent counters.
+        cache.add(GENERATION_KEY, 0, None)
+    return (found.get(GENERATION_KEY) or 0, rules), found
 
 
 def _entry_timeout(generation: int, ttl: int) -> int:

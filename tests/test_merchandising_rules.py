@@ -1,17 +1,21 @@
 """Each rule type changes results as specified, on both engines, without a reindex."""
 
+import os
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from search.merchandising.models import BoostRule, FieldWeights, PinnedProduct, PinRule, Redirect, SynonymSet
-from search.merchandising.rules import forget_cached_rules
+from search.merchandising.rules import RULES_CHECK_SECONDS, forget_cached_rules
 from search.query.request import SearchRequest
 from search.services import search_products
-from tests.conftest import sync_index
+from tests.conftest import ROOT, sync_index
 
 pytestmark = pytest.mark.django_db
 
@@ -116,4 +120,80 @@ def test_a_saved_rule_is_live_within_five_seconds_without_reindex(catalog):
     started = time.monotonic()
     while len(search_products(SearchRequest(text="tee")).hits) < 5:
         assert time.monotonic() - started < 5, "the rule was not live within 5 s"
+        time.sleep(0.1)
+
+
+def test_synonym_expansions_are_not_typo_expanded(catalog):
+    """Only the words the shopper typed get a typo budget: an alternative a merchandiser
+    wrote ("cover") is matched as written, never widened into its neighbours ("over")."""
+    from store.models import Product
+
+    studio = catalog.products["studio"]
+    Product.objects.create(name="Over-Ear Headphones", slug="over-ear", sku="SNX-HP-4003", brand=studio.brand,
+                           category=studio.category, price=Decimal("99.00"), stock_quantity=5)
+    sync_index()
+    SynonymSet.objects.create(terms="case, cover")
+    assert ids(search("case")) == [catalog.products["rugged"].pk]
+    assert ids(search("phone case")) == [catalog.products["rugged"].pk]
+
+
+def test_a_word_in_several_synonym_sets_gets_all_of_them(catalog):
+    sneaker, runner, cardigan = (catalog.products[k].pk for k in ("sneaker", "runner", "cardigan"))
+    SynonymSet.objects.create(terms="kicks, sneakers")
+    SynonymSet.objects.create(terms="kicks, trail running")
+    SynonymSet.objects.create(kind=SynonymSet.Kind.ONE_WAY, terms="kicks, cardigan")
+    assert set(ids(search("kicks"))) == {sneaker, runner, cardigan}
+    assert set(search("kicks").request.tuning.synonyms_applied) == {
+        "kicks, sneakers", "kicks, trail running", "kicks → cardigan"}
+    assert set(ids(search("sneakers"))) == {sneaker}  # the other sets name kicks, not sneakers
+
+
+def test_a_rule_saved_after_a_query_was_cached_changes_it_within_five_seconds(catalog, settings):
+    """The cached first page of a query is keyed by the rules version its rules were read
+    at: a save moves every process to a new key as soon as it reads the new rules."""
+    settings.SEARCH_CACHE_REFRESH_GRACE_SECONDS = 0  # entries live their whole TTL (the index is settled)
+    sneaker = catalog.products["sneaker"].pk
+    assert search_products(SearchRequest(text="kicks")).total == 0  # cached now, rules read
+    time.sleep(RULES_CHECK_SECONDS / 2)  # this process read the rules a moment ago
+    SynonymSet.objects.create(terms="kicks, sneakers")
+    started = time.monotonic()
+    while sneaker not in ids(search_products(SearchRequest(text="kicks"))):
+        assert time.monotonic() - started < 5, "the cached result outlived the rule change"
+        time.sleep(0.1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_synonyms_in_another_process_is_live_within_five_seconds_without_a_shared_cache(
+        one_engine_catalog, settings, tmp_path):
+    """Embedded mode: no Redis, so each process has a cache of its own. The rules version
+    lives in the database, which every process reads."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                   "LOCATION": f"rules-{tmp_path.name}"}}
+    sneaker = one_engine_catalog.products["sneaker"].pk
+    assert search_products(SearchRequest(text="kicks")).total == 0  # rules read and result cached
+    source = tmp_path / "synonyms.txt"
+    source.write_text("kicks, sneakers\n")
+    db = django_settings.DATABASES["default"]
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("REDIS_URL", "CELERY_BROKER_URL", "ELASTICSEARCH_URL", "CACHE_KEY_PREFIX")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(tmp_path / "other-var"),
+               DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+    done = subprocess.run([sys.executable, "manage.py", "import_synonyms", str(source)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    started = time.monotonic()
+    while sneaker not in ids(search_products(SearchRequest(text="kicks"))):
+        assert time.monotonic() - started < 5, "the other process's import was not live within 5 s"
+        time.sleep(0.1)
+
+
+def test_synonym_sets_deleted_by_a_queryset_are_gone_within_five_seconds(catalog):
+    """The admin's "delete selected" deletes a queryset, which never calls a model's delete()."""
+    sneaker = catalog.products["sneaker"].pk
+    SynonymSet.objects.create(terms="kicks, sneakers")
+    assert sneaker in ids(search_products(SearchRequest(text="kicks")))
+    SynonymSet.objects.filter(terms__startswith="kicks").delete()
+    started = time.monotonic()
+    while sneaker in ids(search_products(SearchRequest(text="kicks"))):
+        assert time.monotonic() - started < 5, "the deleted set was still applied after 5 s"
         time.sleep(0.1)

@@ -384,9 +384,15 @@ class PriceBucketing(RulesVersioned):
             raise ValidationError({"range_count": "Choose between 2 and 8 ranges."})
 
 
+@receiver(post_delete, sender=SynonymSet)
+@receiver(post_delete, sender=BoostRule)
+@receiver(post_delete, sender=PinRule)
+@receiver(post_delete, sender=Redirect)
+@receiver(post_delete, sender=FieldWeights)
 @receiver(post_delete, sender=PinnedProduct)
 @receiver(post_delete, sender=FacetSetting)
 @receiver(post_delete, sender=PriceBucketing)
 def _bump_after_cascade(sender, **kwargs) -> None:
-    """Rows deleted along with a product or a category (cascades skip delete())."""
+    """Rows deleted by a queryset (the admin's "delete selected", import_synonyms --replace)
+    or along with a product or a category: both skip delete()."""
     bump_rules_version()

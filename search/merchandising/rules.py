@@ -1,18 +1,21 @@
 """Resolve the merchandising rules that apply to one query into a ``Tuning``.
 
-The compiled rules are cached per process and reloaded when a save bumps the
-version key in the shared cache (checked at most every RULES_CHECK_SECONDS), so
-a saved rule is live within seconds everywhere, without a reindex.
+The compiled rules are cached per process and reloaded when a save bumps the rules
+version in the database (search.merchandising.version, read at most every
+RULES_CHECK_SECONDS), so a saved rule is live within seconds in every process of every
+mode, without a reindex.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils import timezone
 
 from search.documents import EPOCH, ID_SPACE
@@ -26,12 +29,18 @@ from search.merchandising.models import (
     SynonymSet,
 )
 from search.merchandising.validators import normalise_query, words_of
-from search.merchandising.version import VERSION_KEY
+from search.merchandising.version import local_changes, read_rules_version
 from search.query.filters import RULES_GROUP, Filter
 from search.query.text import query_words
 from search.query.tuning import DEFAULT_WEIGHTS, Boost, Tuning
 
+logger = logging.getLogger(__name__)
+
 RULES_CHECK_SECONDS = 2.0
+# The version the processes last read, in the shared cache: only for a process that has not
+# read the rules yet while the database is down (a worker just started), so that the results
+# the others cached under it can still be served. Never what decides a reload.
+SEEN_VERSION_KEY = "search:rules-version-seen"
 
 
 @dataclass
@@ -70,27 +79,58 @@ class PriceChoice:
     range_count: int = 4
 
 
-_memo: dict = {"version": None, "checked": 0.0, "rules": None}
+_memo: dict = {"version": None, "checked": 0.0, "rules": None, "local_changes": -1}
 _lock = threading.Lock()
 
 
 def forget_cached_rules() -> None:
     """Drop this process's copy (tests roll back rule rows without a save to bump the version)."""
     with _lock:
-        _memo.update(version=None, checked=0.0, rules=None)
+        _memo.update(version=None, checked=0.0, rules=None, local_changes=-1)
 
 
 def current_rules() -> CompiledRules:
+    return versioned_rules()[1]
+
+
+def rules_version() -> int:
+    """The version of the rules this process searches with now: what result caches key by,
+    so that an entry is only ever read by a process applying the rules it was made with."""
+    try:
+        return versioned_rules()[0]
+    except DatabaseError:
+        seen = cache.get(SEEN_VERSION_KEY)  # see SEEN_VERSION_KEY
+        if seen is None:
+            raise
+        return seen
+
+
+def versioned_rules() -> tuple[int, CompiledRules]:
+    """(version, rules), the version read from the database at most every RULES_CHECK_SECONDS,
+    and at once after this process changed a rule. The version is read before the rows: a save
+    committing in between makes the next check reload, never a new number paired with old rows."""
     now = time.monotonic()
+    changes = local_changes()
     with _lock:
-        if _memo["rules"] is not None and now - _memo["checked"] < RULES_CHECK_SECONDS:
-            return _memo["rules"]
-        version = cache.get(VERSION_KEY)
+        if (_memo["rules"] is not None and now - _memo["checked"] < RULES_CHECK_SECONDS
+                and _memo["local_changes"] == changes):
+            return _memo["version"], _memo["rules"]
+        _memo["local_changes"] = changes
+        try:
+            version = read_rules_version()
+        except DatabaseError:
+            if _memo["rules"] is None:
+                raise
+            # The database is unreachable: keep searching with the rules as last read.
+            logger.warning("merchandising rules: cannot read the rules version; the rules as last read apply")
+            _memo["checked"] = now
+            return _memo["version"], _memo["rules"]
         if _memo["rules"] is None or version != _memo["version"]:
             _memo["rules"] = load_rules()
             _memo["version"] = version
+            cache.set(SEEN_VERSION_KEY, version, None)
         _memo["checked"] = now
-        return _memo["rules"]
+        return _memo["version"], _memo["rules"]
 
 
 def load_rules() -> CompiledRules:
@@ -157,24 +197,33 @@ def boost_filter(rule, now: datetime) -> Filter:
 
 
 def expand_synonyms(words: list[str], rules: CompiledRules, now: datetime):
-    """Greedy longest match of synonym heads over the query words."""
+    """Greedy longest match of synonym heads over the query words. Every live set whose head
+    is that longest match adds its terms: a word in several sets finds what each of them says."""
     live = [(label, head, terms) for window, label, head, terms in rules.synonyms if window.live(now)]
     groups, applied, i = [], [], 0
     while i < len(words):
-        best = None
-        for label, head, terms in live:
-            if tuple(words[i:i + len(head)]) == head and (best is None or len(head) > len(best[1])):
-                best = (label, head, terms)
-        if best:
-            label, head, terms = best
-            alternatives = [head] + [t for t in terms if t != head]
+        matching = [(label, head, terms) for label, head, terms in live if tuple(words[i:i + len(head)]) == head]
+        if matching:
+            longest = max(len(head) for _, head, _ in matching)
+            head = tuple(words[i:i + longest])
+            alternatives = [head]
+            for label, set_head, terms in matching:
+                if set_head == head:
+                    alternatives += terms
+                    applied.append(label)
             groups.append(tuple(dict.fromkeys(alternatives)))
-            applied.append(label)
-            i += len(head)
+            i += longest
         else:
             groups.append(((words[i],),))
             i += 1
     return tuple(groups), tuple(dict.fromkeys(applied))
+
+
+def expansion_words(words: list[str], groups: tuple[tuple[tuple[str, ...], ...], ...]) -> frozenset[str]:
+    """The words the synonyms added, which the compilers match exactly: a typo budget is for
+    what the shopper typed, not for a merchandiser's term ("cover" must not become "over")."""
+    typed = set(words)
+    return frozenset(w for group in groups for alternative in group for w in alternative if w not in typed)
 
 
 @dataclass
@@ -207,5 +256,6 @@ def resolve(text: str, rules: CompiledRules | None = None, now: datetime | None 
             continue
         boosts.append(Boost(rule.name, float(rule.factor), boost_filter(rule, now), term))
     tuning = Tuning(field_weights=weights, word_groups=groups if applied else (), boosts=tuple(boosts),
-                    excluded_ids=tuple(hides), synonyms_applied=applied)
+                    excluded_ids=tuple(hides), synonyms_applied=applied,
+                    exact_words=expansion_words(words, groups) if applied else frozenset())
     return Resolution(tuning, redirect, tuple(p for p in pins if p not in hides), tuple(hides))

@@ -31,3 +31,5 @@ class Tuning:
     excluded_ids: tuple[int, ...] = ()
     # For the preview: which synonym sets expanded the query.
     synonyms_applied: tuple[str, ...] = ()
+    # Words the synonyms added (not typed by the shopper): never typo-expanded by the compilers.
+    exact_words: frozenset[str] = frozenset()
