@@ -8,6 +8,7 @@ read them are transactional (``eager_tasks``) and call ``flush_analytics()`` fir
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 from importlib import import_module
@@ -293,3 +294,71 @@ def test_the_search_page_and_api_record_searches_and_route_clicks(eager_tasks, c
     searches_and_clicks_written()
     click = ClickEvent.objects.get()
     assert (click.product_id, click.position) == (catalog.products["merino"].pk, 1)
+
+
+def report_now():
+    now = timezone.now()
+    return search_report(now - timedelta(days=1), now + timedelta(minutes=1), min_searches=1, max_ctr=1.0)
+
+
+def test_a_burst_of_as_you_type_searches_from_one_session_is_one_search(eager_tasks):
+    """The reactive page searches at every pause in the typing: one shopper action, counted
+    once, as its last query; a click on any of its pages counts for it."""
+    catalog = build_catalog()
+    shopper = shopper_request()
+    tokens = [searched(text, total, shopper) for text, total in
+              [("hea", 30), ("headph", 4), ("headphone", 3), ("headphones", 3)]]
+    client_token = searched("headphones", 3, shopper_request())  # another shopper, same query
+    record_click(None, catalog.products["anc"].pk, 1, tokens[2])  # clicked before the last keystroke landed
+    searches_and_clicks_written()
+    report = report_now()
+    assert (report.searches, report.clicked_searches) == (2, 1)
+    assert [(r.query, r.searches, r.clicked_searches, r.clicks) for r in report.top_queries] == [
+        ("headphones", 2, 1, 1)]
+    assert ClickEvent.objects.get().query == "headphones"  # the click finds its search's action
+    assert SearchEvent.objects.count() == 5 and client_token  # every page shown is still recorded
+
+
+def test_the_same_query_from_two_sessions_is_two_searches(eager_tasks):
+    searched("merino sweater", 1, shopper_request())
+    searched("merino sweater", 1, shopper_request())
+    searches_and_clicks_written()
+    assert report_now().searches == 2
+
+
+@pytest.mark.parametrize("search_backend", ["tantivy"], indirect=True)
+def test_a_repeated_api_poll_is_one_search(eager_tasks, client, search_backend):
+    """A monitor polling the API (no cookies at all) is one search, not one per request;
+    the same query from another address is another search."""
+    build_catalog()
+    sync_index()
+    for _ in range(5):
+        assert client.get("/api/search", {"q": "merino sweater"}).status_code == 200
+        client.cookies.clear()
+    client.get("/api/search", {"q": "merino sweater"}, REMOTE_ADDR="198.51.100.9")
+    searches_and_clicks_written()
+    assert SearchEvent.objects.count() == 6
+    assert [(r.query, r.searches) for r in report_now().top_queries] == [("merino sweater", 2)]
+
+
+def test_only_repeats_within_the_window_and_with_the_same_filters_collapse(eager_tasks):
+    """Each search within COLLAPSE_SECONDS of the session's previous one, with the same
+    filters and a query that extends, shortens or repeats it, replaces it."""
+    from search.analytics.recorder import session_hash as hash_of
+    from search.analytics.tasks import COLLAPSE_SECONDS, record_events
+
+    session = hash_of(shopper_request())
+    start = timezone.now()
+
+    def event(query: str, seconds: float, **filters) -> dict:
+        return {"token": str(uuid.uuid4()), "query": query, "filters": filters, "result_count": 1,
+                "session_hash": session, "created_at": (start + timedelta(seconds=seconds)).isoformat()}
+
+    gap = COLLAPSE_SECONDS
+    record_events([event("tee", 0), event("tee", gap - 1), event("tee", 2 * gap + 1),  # 2: the last came late
+                   event("tee", 2 * gap + 2, brands=["acme"]),  # filtered: another search
+                   event("lamp", 2 * gap + 3), event("lamp shade", 2 * gap + 4)])  # another query, then extended
+    # arriving out of order (another process's batch): it still joins its neighbours
+    record_events([event("lamp sh", 2 * gap + 3.5)])
+    report = search_report(start - timedelta(minutes=1), start + timedelta(minutes=5), min_searches=1)
+    assert sorted((r.query, r.searches) for r in report.top_queries) == [("lamp shade", 1), ("tee", 3)]

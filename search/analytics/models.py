@@ -13,7 +13,11 @@ from search.merchandising.validators import QUERY_MAX
 
 class SearchEvent(models.Model):
     """One results page shown to a shopper. No IP address, no user: the session key
-    only as a keyed hash (it groups one visit's searches and cannot be reversed)."""
+    only as a keyed hash (it groups one visit's searches and cannot be reversed).
+
+    Pages of one shopper action (as-you-type, a reload, a polling client) share an ``action``
+    and all but the last are ``superseded`` (search.analytics.tasks): reports count searches,
+    not requests."""
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False,
                              help_text="Ties the clicks on this page's results to it.")
@@ -25,10 +29,15 @@ class SearchEvent(models.Model):
     page = models.PositiveSmallIntegerField(default=1)
     session_hash = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.UUIDField(null=True, blank=True, db_index=True, editable=False,
+                              help_text="Shared by the pages of one shopper action: a click on any counts for it.")
+    superseded = models.BooleanField(default=False, editable=False,
+                                     help_text="A later page of the same action replaced it: not counted as a search.")
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["query", "created_at"], name="search_event_query_time")]
+        indexes = [models.Index(fields=["query", "created_at"], name="search_event_query_time"),
+                   models.Index(fields=["session_hash", "created_at"], name="search_event_session_time")]
         verbose_name = "search"
         verbose_name_plural = "searches"
 

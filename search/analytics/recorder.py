@@ -47,6 +47,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TypedDict
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count
@@ -55,6 +56,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from ops.metrics import ANALYTICS_DROPPED
+from ops.ratelimit import client_ip
 from search.analytics.models import SearchEvent
 from search.analytics.tasks import record_events
 from search.facets import FACETS
@@ -103,10 +105,20 @@ def recorded_query(text: str) -> str:
 
 
 def session_hash(http_request: HttpRequest | None) -> str:
-    """A keyed hash of the session key ("" without a session): groups one visit's
-    searches, reveals nothing about the shopper and cannot be turned back into the key."""
+    """A keyed hash that groups one visitor's searches (one search per shopper action, see
+    search.analytics.tasks): of the session key; before a session exists, of the CSRF cookie
+    the search page sets; from a client sending no cookie at all (a script polling the API),
+    of its address and user agent on that day. It reveals nothing about the shopper and
+    cannot be turned back into what it hashes; "" when there is nothing to tell visitors apart."""
+    if http_request is None:
+        return ""
     session = getattr(http_request, "session", None)
     key = getattr(session, "session_key", None) if session is not None else None
+    if not key and http_request.COOKIES.get(settings.CSRF_COOKIE_NAME):
+        key = "csrf:" + http_request.COOKIES[settings.CSRF_COOKIE_NAME]
+    if not key and client_ip(http_request):
+        agent = http_request.META.get("HTTP_USER_AGENT", "")
+        key = f"client:{client_ip(http_request)}:{agent}:{timezone.now().date().isoformat()}"
     if not key:
         return ""
     return salted_hmac("search.analytics.recorder.session", key, algorithm="sha256").hexdigest()[:32]
@@ -375,8 +387,8 @@ def popular_table() -> list[tuple[str, int]]:
     table = cache.get(POPULAR_CACHE_KEY)
     if table is None:
         since = timezone.now() - timedelta(days=POPULAR_DAYS)
-        rows = (
-            SearchEvent.objects.filter(created_at__gte=since, result_count__gt=0, redirected=False)
+        rows = (  # searches, not requests: the last page of each shopper action (search.analytics.tasks)
+            SearchEvent.objects.filter(created_at__gte=since, result_count__gt=0, redirected=False, superseded=False)
             .exclude(query="")
             .values("query")
             .annotate(searches=Count("id"))

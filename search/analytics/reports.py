@@ -3,9 +3,13 @@
 Definitions, shown on the report page too:
 
 - a *search* is a first results page shown for a non-empty query (later pages of the
-  same query are recorded, with their page number, but are not new searches);
-- a search is *clicked* when at least one result on it was clicked; the click-through
-  rate (CTR) of a query is clicked searches / searches;
+  same query are recorded, with their page number, but are not new searches), one per
+  shopper action: the pages a session was shown while typing a query, reloading it or
+  polling it (within 10 s of each other, same filters, each query repeating, extending or
+  shortening the previous one) are one search, counted under its last query
+  (search.analytics.tasks.COLLAPSE_SECONDS);
+- a search is *clicked* when at least one result on it (on any page of its action) was
+  clicked; the click-through rate (CTR) of a query is clicked searches / searches;
 - a *zero-result* search found nothing and was not answered by a redirect;
 - *clicks* count every recorded click in the period, from any page.
 """
@@ -77,13 +81,15 @@ class Report:
 
 
 def searches_between(start: datetime, end: datetime):
-    """First results pages of non-empty queries in [start, end)."""
-    return SearchEvent.objects.filter(created_at__gte=start, created_at__lt=end, page=1).exclude(query="")
+    """Searches of non-empty queries in [start, end): first results pages, the last of each action."""
+    return SearchEvent.objects.filter(created_at__gte=start, created_at__lt=end, page=1,
+                                      superseded=False).exclude(query="")
 
 
 def _clicked() -> Q:
-    """The search got at least one click on its results."""
-    return Q(Exists(ClickEvent.objects.filter(search_token=OuterRef("token"))))
+    """The search got at least one click on its results, or on those of an earlier page of its action."""
+    pages = SearchEvent.objects.filter(action=OuterRef(OuterRef("action"))).values("token")
+    return Q(Exists(ClickEvent.objects.filter(search_token__in=pages)))
 
 
 def _zero() -> Q:

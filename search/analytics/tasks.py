@@ -2,16 +2,28 @@
 
 ``record_events`` writes one batch (search.analytics.recorder publishes one per batch of
 buffered events). Task names are given: they are what queued messages carry, and stay the
-same wherever the code lives."""
+same wherever the code lives.
+
+One search per shopper action: a results page shown within COLLAPSE_SECONDS of the same
+session's previous one (page 1 both), with the same filters and sort, whose query repeats,
+extends or shortens the previous one ("hea", "headph", "headphones"; a reload; a client
+polling the API) continues that search. The earlier page is marked ``superseded`` and the
+reports count the last one, with its query; every page keeps its row and its token, and
+all share the ``action`` of the first, so a click on any page of the action counts for it.
+Done here, where the events of every process meet (a session's keystrokes may reach several
+workers), under a lock so that two batches never link the same session at once; an event
+arriving late (another process's batch) is linked to its neighbours on both sides."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from collections import defaultdict
+from datetime import datetime, timedelta
+from itertools import pairwise
 
 from celery import shared_task
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
 from search.analytics.models import ClickEvent, SearchEvent
@@ -19,6 +31,11 @@ from search.analytics.retention import purge_events
 from search.merchandising.validators import QUERY_MAX
 
 logger = logging.getLogger(__name__)
+
+# The longest pause between two requests of one search (see the module's docstring).
+COLLAPSE_SECONDS = 10.0
+# The PostgreSQL advisory lock held while a batch links its searches (any constant of ours).
+_LINK_LOCK = 0x5EA2C4
 
 
 def _created_at(value: str) -> datetime:
@@ -30,8 +47,10 @@ def _created_at(value: str) -> datetime:
 
 
 def _search_event(payload: dict) -> SearchEvent:
+    token = uuid.UUID(payload["token"])
     return SearchEvent(
-        token=uuid.UUID(payload["token"]),
+        token=token,
+        action=token,  # its own action until linked to the previous page's
         query=str(payload["query"])[:QUERY_MAX],
         filters=payload.get("filters") or {},
         result_count=int(payload.get("result_count") or 0),
@@ -77,6 +96,7 @@ def record_events(searches: list[dict] | None = None, clicks: list[dict] | None 
     search_events = _valid(_search_event, searches)
     if search_events:
         with transaction.atomic():
+            link_actions(search_events)
             # ignore_conflicts: a redelivered batch writes no search twice.
             SearchEvent.objects.bulk_create(search_events, ignore_conflicts=True)
     if not clicks:
@@ -88,14 +108,75 @@ def record_events(searches: list[dict] | None = None, clicks: list[dict] | None 
                 tokens.add(uuid.UUID(payload["search_token"]))
         except (TypeError, ValueError, AttributeError):
             pass  # the event is skipped below
-    queries = {
-        str(token): query
-        for token, query in SearchEvent.objects.filter(token__in=tokens).values_list("token", "query")
-    } if tokens else {}
+    queries = _action_queries(tokens) if tokens else {}
     click_events = _valid(_click_event, clicks, queries)
     if click_events:
         with transaction.atomic():
             ClickEvent.objects.bulk_create(click_events)
+
+
+def _action_queries(tokens: set[uuid.UUID]) -> dict[str, str]:
+    """The query each search token's action is counted under (its last page's), by token."""
+    actions = dict(SearchEvent.objects.filter(token__in=tokens).values_list("token", "action"))
+    standing = dict(SearchEvent.objects.filter(action__in=set(actions.values()), superseded=False)
+                    .order_by("created_at").values_list("action", "query"))
+    queries = dict(SearchEvent.objects.filter(token__in=tokens).values_list("token", "query"))
+    return {str(token): standing.get(actions.get(token), query) for token, query in queries.items()}
+
+
+def same_action(earlier: SearchEvent, later: SearchEvent) -> bool:
+    """Whether ``later`` continues the search of ``earlier`` (same session, both page 1)."""
+    return (later.created_at - earlier.created_at <= timedelta(seconds=COLLAPSE_SECONDS)
+            and earlier.filters == later.filters
+            and (later.query.startswith(earlier.query) or earlier.query.startswith(later.query)))
+
+
+def link_actions(events: list[SearchEvent]) -> None:
+    """Set the action and ``superseded`` of the new events (not saved yet) and update their
+    stored neighbours', in the caller's transaction."""
+    fresh = [e for e in events if e.session_hash and e.page == 1 and e.query]
+    if not fresh:
+        return
+    if connection.vendor == "postgresql":  # SQLite's write transactions are serialised already
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LINK_LOCK])
+    window = timedelta(seconds=COLLAPSE_SECONDS)
+    stored = list(SearchEvent.objects.filter(
+        session_hash__in={e.session_hash for e in fresh}, page=1,
+        created_at__gte=min(e.created_at for e in fresh) - window,
+        created_at__lte=max(e.created_at for e in fresh) + window,
+    ).exclude(query="").order_by("created_at", "id"))
+    known = {e.token for e in stored}
+    fresh = [e for e in fresh if e.token not in known]  # a redelivered batch: already linked
+    fresh_tokens = {e.token for e in fresh}
+    timelines: dict[str, list[SearchEvent]] = defaultdict(list)
+    for event in stored + sorted(fresh, key=lambda e: e.created_at):
+        timelines[event.session_hash].append(event)
+    flags: dict[int, bool] = {}  # stored rows whose superseded flag changes
+    merged: list[tuple[uuid.UUID | None, uuid.UUID | None]] = []  # (action, into action) of stored rows
+    for timeline in timelines.values():
+        timeline.sort(key=lambda e: e.created_at)  # stable: stored rows first at equal times
+        for earlier, later in pairwise(timeline):
+            if earlier.token not in fresh_tokens and later.token not in fresh_tokens:
+                continue  # unchanged since that pair was linked
+            linked = same_action(earlier, later)
+            if earlier.superseded != linked:
+                earlier.superseded = linked
+                if earlier.pk is not None:
+                    flags[earlier.pk] = linked
+            if linked and later.action != earlier.action:
+                old, new = later.action, earlier.action
+                if any(e.pk is not None and e.action == old for e in timeline):
+                    merged.append((old, new))
+                for event in timeline:
+                    if event.action == old:
+                        event.action = new
+    for old, new in merged:  # an event that arrived late joined two stored actions
+        SearchEvent.objects.filter(action=old).update(action=new)
+    for flag in (True, False):
+        pks = [pk for pk, value in flags.items() if value is flag]
+        if pks:
+            SearchEvent.objects.filter(pk__in=pks).update(superseded=flag)
 
 
 @shared_task(name="search.tasks.purge_search_analytics", ignore_result=True)
