@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from search.query.request import MAX_RESULT_WINDOW, SearchRequest
-from search.query.text import highlight
+from search.query.text import MatchedTerms, highlight, query_words, stem
 from store.selectors import ProductCard
 
 
@@ -70,13 +70,27 @@ def _money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def make_hit(display: dict, words: list[str], score: float) -> SearchHit:
-    """A listing hit from the indexed display fields (the same on both engines)."""
+def matched_terms(req: SearchRequest) -> MatchedTerms:
+    """What a request's words match in a name, for highlighting, the same on both engines:
+    each word and each synonym alternative (the tuning's word groups), with the typo budget
+    the compilers give it (none for a word the index knows nor a synonym's). As-you-type
+    matches word prefixes: only the words as typed."""
+    words = query_words(req.text)
+    if req.autocomplete:
+        return MatchedTerms(frozenset(stem(w) for w in words))
+    groups = req.tuning.word_groups if req.tuning and req.tuning.word_groups else tuple(((w,),) for w in words)
+    exact_words = req.known_words | req.tuning.exact_words if req.tuning else req.known_words  # as the compilers
+    return MatchedTerms.of((w for group in groups for alternative in group for w in alternative), exact_words)
+
+
+def make_hit(display: dict, terms: MatchedTerms, score: float) -> SearchHit:
+    """A listing hit from the indexed display fields (the same on both engines); ``terms``
+    (matched_terms()) says which words of the name to highlight."""
     compare = display.get("compare_at_price")
     return SearchHit(
         id=int(display["id"]), name=display["name"], slug=display["slug"], sku=display["sku"],
         brand=display["brand"], price=_money(display["price"]), currency=display["currency"],
         compare_at_price=_money(compare) if compare is not None else None, in_stock=bool(display["in_stock"]),
         rating=float(display["rating"]), rating_count=int(display["rating_count"]),
-        image_url=display.get("image_url", ""), highlighted_name=highlight(display["name"], words), score=score,
+        image_url=display.get("image_url", ""), highlighted_name=highlight(display["name"], terms), score=score,
     )

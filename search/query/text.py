@@ -1,17 +1,26 @@
-"""Query text analysis shared by both compilers and the highlighter.
+"""Text analysis: the one chain of both engines' text fields, of the query words and of the highlighter.
 
-Both engines receive the same list of words, so they match the same way: the
-Elasticsearch compiler sends the words (ES stems them with the index's
-analyzer), the tantivy compiler stems them with the same chain as its index.
+The chain: words are runs of letters and digits (anything else separates them: hyphens,
+the period of a decimal, quotes, an apostrophe), an English possessive ("men's", "Levi’s")
+is dropped, then lowercase, ASCII folding, English (Porter2) stemming, and a stem of
+WORD_MAX_CHARS bytes or more is dropped. tantivy's text fields use ``stem_analyzer()``;
+Elasticsearch's analyzer (backends/elasticsearch/mapping.py) produces the same tokens with
+char filters; tests/test_analysis.py proves both, and ``query_words`` + ``stem``, equal on
+every product name of the demo catalog. Both engines receive the same list of words: the
+Elasticsearch compiler sends them (ES stems them with the index's analyzer), the tantivy
+compiler stems them with ``stem``.
 """
 
 from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import tantivy
+from rapidfuzz.distance import OSA
 
 from search.query.ranking import MIN_WORD_SIZE_FOR_1_TYPO, MIN_WORD_SIZE_FOR_2_TYPOS
 
@@ -19,10 +28,18 @@ MAX_QUERY_WORDS = 12
 WORD_MAX_CHARS = 40
 
 
+# A word, with the possessive that may end it: the stemmer's first step (Porter2's Step 0)
+# removes the possessive, so "men's" is one token "men" and no gap is left in the positions.
+# (Rust regex syntax; Elasticsearch's char filters use the same classes.)
+WORD_PATTERN = r"[\p{L}\p{N}]+(?:['’][sS]\b)?"
+# The same, for Python's re: [^\W_] is a letter or a digit (str.isalnum), as \p{L}\p{N} are.
+_WORD = re.compile(r"[^\W_]+(?:['’][sS]\b)?")
+POSSESSIVE = re.compile(r"['’]s$")  # on a word_analyzer() token
+
+
 def _word_chain() -> tantivy.TextAnalyzerBuilder:
     return (
-        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(WORD_MAX_CHARS))
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.regex(WORD_PATTERN))
         .filter(tantivy.Filter.lowercase())
         .filter(tantivy.Filter.ascii_fold())
     )
@@ -30,18 +47,26 @@ def _word_chain() -> tantivy.TextAnalyzerBuilder:
 
 @lru_cache(maxsize=1)
 def word_analyzer() -> tantivy.TextAnalyzer:
-    """Split and normalise (lowercase, ASCII folding), without stemming."""
+    """Split and normalise (lowercase, ASCII folding), without stemming (a possessive stays on its word)."""
     return _word_chain().build()
 
 
 @lru_cache(maxsize=1)
 def stem_analyzer() -> tantivy.TextAnalyzer:
-    """The analyzer of the tantivy text fields: the word chain plus English stemming."""
-    return _word_chain().filter(tantivy.Filter.stemmer("english")).build()
+    """The analyzer of the tantivy text fields: the word chain, English stemming, long stems dropped."""
+    return (_word_chain().filter(tantivy.Filter.stemmer("english"))
+            .filter(tantivy.Filter.remove_long(WORD_MAX_CHARS)).build())
 
 
 def query_words(text: str) -> list[str]:
-    return word_analyzer().analyze(text)[:MAX_QUERY_WORDS]
+    """The words of a text, unstemmed and without possessives: each one's ``stem`` is the token
+    the index holds for it (the words the index drops are left out)."""
+    words = []
+    for token in word_analyzer().analyze(text):
+        word = POSSESSIVE.sub("", token)
+        if word and len(stem(word).encode()) < WORD_MAX_CHARS:
+            words.append(word)
+    return words[:MAX_QUERY_WORDS]
 
 
 # Query words and name tokens repeat all day: each is analysed once per process.
@@ -58,27 +83,48 @@ def fuzziness(word: str) -> int:
     return 1 if len(word) < MIN_WORD_SIZE_FOR_2_TYPOS else 2
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+@dataclass(frozen=True)
+class MatchedTerms:
+    """What a search matched in a name, to highlight it: the stems of the words and synonym
+    alternatives searched, and those that also match with typos, each with its typo budget
+    (the compilers' rule: search.query.ranking's budgets, none for the exact words)."""
+
+    exact: frozenset[str] = frozenset()
+    fuzzy: tuple[tuple[str, int], ...] = ()
+
+    @classmethod
+    def of(cls, words: Iterable[str], exact_words: frozenset[str] = frozenset()) -> MatchedTerms:
+        unique = list(dict.fromkeys(words))
+        fuzzy = {(stem(w), 0 if w in exact_words else fuzziness(w)) for w in unique}
+        return cls(frozenset(stem(w) for w in unique), tuple(sorted((s, d) for s, d in fuzzy if d)))
+
+    def __bool__(self) -> bool:
+        return bool(self.exact)
+
+    def match(self, token_stem: str) -> bool:
+        """Whether a name token (its stem) matched: as typed, or within a word's typo budget, as
+        both engines match a typed word against the index's terms (edit distance, a swap costing one)."""
+        return token_stem in self.exact or any(
+            OSA.distance(token_stem, term, score_cutoff=distance) <= distance for term, distance in self.fuzzy)
 
 
-def highlight(name: str, words: list[str]) -> str:
-    """The escaped name with the words matching the query wrapped in <mark>."""
-    stems = {stem(w) for w in words}
-    if not stems:
+def highlight(name: str, terms: MatchedTerms) -> str:
+    """The escaped name with the words the search matched wrapped in <mark>."""
+    if not terms:
         return html.escape(name)
     *tokens, tail = _name_tokens(name)
     out = []
     for before, escaped, token_stem in tokens:
         out.append(before)
-        out.append(f"<mark>{escaped}</mark>" if token_stem in stems else escaped)
+        out.append(f"<mark>{escaped}</mark>" if token_stem is not None and terms.match(token_stem) else escaped)
     out.append(tail[0])
     return "".join(out)
 
 
 @lru_cache(maxsize=20_000)
 def _name_tokens(name: str) -> tuple[tuple[str, str, str | None], ...]:
-    """A name cut for highlighting, once per process: (escaped text before the word, the
-    escaped word, its stem) for each word, then (the escaped rest, "", None)."""
+    """A name cut for highlighting (the analysis chain's words), once per process: (escaped text
+    before the word, the escaped word, its stem) for each word, then (the escaped rest, "", None)."""
     tokens, last = [], 0
     for m in _WORD.finditer(name):
         token = m.group(0)

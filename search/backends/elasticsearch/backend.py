@@ -17,9 +17,9 @@ from elasticsearch import ApiError, TransportError, helpers
 
 from search.facets import followup_plan, request_filters
 from search.query.request import SearchRequest
-from search.query.result import make_hit
+from search.query.result import make_hit, matched_terms
 from search.query.spelling import CANDIDATE_FIELD, WHOLE_WORD_FIELDS, correction_window, pick_correction
-from search.query.text import fuzziness, query_words
+from search.query.text import fuzziness
 
 from ..base import EngineResult, RejectedDocument, SearchBackend, SearchUnavailable
 from . import compiler
@@ -311,9 +311,9 @@ class ElasticsearchBackend(SearchBackend):
                 more = self.client.search(index=self.alias, body=compiler.aggregations_body(req, filters, followups),
                                           preference=preference)
                 raw.update(compiler.unwrap_aggregations(more.get("aggregations", {})))
-        words = query_words(req.text)
+        terms = matched_terms(req)
         sorted_by_field = req.autocomplete or req.sort != "relevance" or not req.text
-        hits = [make_hit(h["_source"], words, 0.0 if sorted_by_field else float(h.get("_score") or 0))
+        hits = [make_hit(h["_source"], terms, 0.0 if sorted_by_field else float(h.get("_score") or 0))
                 for h in response["hits"]["hits"]]
         total = response["hits"]["total"]
         return EngineResult(total["value"] if isinstance(total, dict) else int(total), hits, raw)

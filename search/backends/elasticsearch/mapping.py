@@ -1,21 +1,63 @@
 """The Elasticsearch product index, declared with elasticsearch-dsl (the client's ``elasticsearch.dsl``).
 
-The analysers mirror tantivy's (search/text.py): split into words, lowercase,
-ASCII-fold, English (Porter2) stemming. (The standard tokenizer rather than a
-pattern one: osmem-server, which the tests use, ignores pattern tokenizers.) Documents are
-built by search.documents for both engines; this class only declares the index.
+The analyser is the chain of search/query/text.py, tantivy's: words are runs of letters and
+digits, a possessive dropped, then lowercase, ASCII folding, English (Porter2) stemming, long
+stems dropped. Char filters make the words (drop the possessive, turn everything else into
+spaces) and the whitespace tokenizer cuts there: the standard tokenizer keeps "12.9" and
+"o'brien" whole, and osmem-server, which the tests use, ignores pattern tokenizers.
+tests/test_analysis.py checks the tokens against tantivy's. Documents are built by
+search.documents for both engines; this class only declares the index.
 ``deploy/elasticsearch/products-index.json`` is a copy for operators
 (``manage.py export_index_settings`` writes it; a test keeps it in step).
 """
 
 from __future__ import annotations
 
-from elasticsearch.dsl import Boolean, Date, Document, Double, Integer, Keyword, Long, Text, analyzer, token_filter
+from elasticsearch.dsl import (
+    Boolean,
+    Date,
+    Document,
+    Double,
+    Integer,
+    Keyword,
+    Long,
+    Text,
+    analyzer,
+    char_filter,
+    token_filter,
+)
 
 from search.facets import index_fields
+from search.query.text import WORD_MAX_CHARS, stem
 
+# "men's", "Levi’s": the word without its possessive (as tantivy's stemmer drops it).
+possessive = char_filter("drop_possessive", "pattern_replace", pattern=r"['’][sS]\b", replacement="")
+# Whatever is not a letter or a digit separates words (hyphens, decimals' periods, quotes).
+separators = char_filter("non_alphanumeric_to_space", "pattern_replace", pattern=r"[^\p{L}\p{N}]+", replacement=" ")
 porter2 = token_filter("porter2_english", "snowball", language="English")
-en_fold = analyzer("en_fold", tokenizer="standard", filter=["lowercase", "asciifolding", porter2])
+# tantivy's Porter2 is Snowball's since 2.2, which starts the stem's region after the prefixes
+# "organ", "univers", "past", "later" and "emerg" ("organic" stays "organic", not "organ");
+# osmem's (as Lucene's older Snowball) does not: their words are pinned to tantivy's stems.
+# (osmem honours this filter in _analyze only; it indexes with an older Snowball still.)
+SNOWBALL_22_WORDS = (
+    "organ", "organs", "organic", "organics", "organically", "organism", "organisms", "organza",
+    "organise", "organised", "organiser", "organisers", "organises", "organising", "organisation",
+    "organisations", "organize", "organized", "organizer", "organizers", "organizes", "organizing",
+    "organization", "organizations", "organizational",
+    "universe", "universes", "universal", "universally", "universals", "universality", "university",
+    "universities",
+    "paste", "pasted", "pastes", "pasting", "pastel", "pastels", "pastry", "pastries", "pasture", "pastures",
+    "pastime", "pastimes", "pastor", "pastors", "pasty", "pasties", "pastille", "pastilles", "pasteurized",
+    "pasteurised",
+    "lateral", "laterally", "laterals",
+    "emerge", "emerged", "emerges", "emerging", "emergence", "emergency", "emergencies", "emergent",
+)
+snowball_22 = token_filter("snowball_2_2_stems", "stemmer_override",
+                           rules=[f"{word} => {stem(word)}" for word in SNOWBALL_22_WORDS])
+# tantivy's remove_long drops stems of WORD_MAX_CHARS bytes or more.
+short_stems = token_filter("short_stems", "length", max=WORD_MAX_CHARS - 1)
+en_fold = analyzer("en_fold", char_filter=[possessive, separators], tokenizer="whitespace",
+                   filter=["lowercase", "asciifolding", snowball_22, porter2, short_stems])
 
 INDEX_SETTINGS = {
     "number_of_shards": 1,

@@ -25,8 +25,8 @@ import tantivy
 from search.facets import aggregation_plan, followup_plan, index_fields, request_filters
 from search.query.filters import filters_without
 from search.query.request import SearchRequest
-from search.query.result import make_hit
-from search.query.text import query_words, stem, stem_analyzer
+from search.query.result import make_hit, matched_terms
+from search.query.text import stem, stem_analyzer
 
 from ..base import EngineResult, RejectedDocument, SearchBackend, SearchUnavailable
 from . import compiler
@@ -354,11 +354,11 @@ class TantivyBackend(SearchBackend):
                                      offset=req.offset, order=sort[1])
         else:
             result = searcher.search(query, req.limit, count=True, offset=req.offset)
-        words = query_words(req.text)
+        matched = matched_terms(req)
         hits = []
         for score, address in result.hits:
             display = orjson.loads(searcher.doc(address)["display"][0])
-            hits.append(make_hit(display, words, float(score) if not sort else 0.0))
+            hits.append(make_hit(display, matched, float(score) if not sort else 0.0))
         raw_facets = self._aggregate(searcher, main, filters, req) if req.with_facets else {}
         # tantivy's stub lacks SearchResult.count (see iter_versions)
         return EngineResult(result.count, hits, raw_facets)  # type: ignore[attr-defined]
