@@ -233,7 +233,8 @@ def test_an_attribute_value_finds_its_product_ranked_below_a_name_match(catalog)
     )
     sync_index()
     assert names(search(text="bamboo")) == ["Bamboo Lounge Sweater", "Chunky Knit Cardigan Sweater"]
-    assert names(search(text="bamboo sweater")) == ["Bamboo Lounge Sweater", "Chunky Knit Cardigan Sweater"]
+    # (other sweaters may follow the two that match every word: the "more of the type" fallback)
+    assert names(search(text="bamboo sweater"))[:2] == ["Bamboo Lounge Sweater", "Chunky Knit Cardigan Sweater"]
 
 
 def test_a_non_searchable_attributes_value_finds_nothing(catalog):
