@@ -111,6 +111,17 @@ def search_status(client) -> int:
     return client.get(reverse("search"), {"q": "shirt"}).status_code
 
 
+
+def assert_nothing_lost(backend, report: FaultReport, edited) -> None:
+    """The index equals the database again (drift 0), the edits made during the fault included."""
+    backend.refresh()
+    drift = compare(backend)
+    report.updates_lost = len(drift.product_ids())
+    report.write()
+    assert drift.clean, drift
+    for p in edited:
+        assert backend.get_document(p.pk)["price"] == float(p.price)
+
 @pytest.mark.django_db
 def test_disk_full_keeps_the_rows_and_the_same_process_drains_once_space_is_freed(
         index_on_small_disk, small_disk, client):
@@ -147,13 +158,7 @@ def test_disk_full_keeps_the_rows_and_the_same_process_drains_once_space_is_free
         return OutboxEntry.objects.count() == 0
 
     report.recovery_seconds = time_to_recover(drained, timeout=30)
-    backend.refresh()
-    drift = compare(backend)
-    report.updates_lost = len(drift.product_ids())
-    report.write()
-    assert drift.clean, drift
-    for p in edited:
-        assert backend.get_document(p.pk)["price"] == float(p.price)
+    assert_nothing_lost(backend, report, edited)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -189,12 +194,6 @@ def test_disk_full_a_running_worker_keeps_going_and_drains_by_itself(
         filler.unlink()
         report.recovery_seconds = time_to_recover(lambda: OutboxEntry.objects.count() == 0, timeout=90)
         assert worker.proc.poll() is None and worker.proc.pid == pid  # the same process, not a restart
-        backend.refresh()
-        drift = compare(backend)
-        report.updates_lost = len(drift.product_ids())
-        report.write()
-        assert drift.clean, drift
-        for p in edited:
-            assert backend.get_document(p.pk)["price"] == float(p.price)
+        assert_nothing_lost(backend, report, edited)
     finally:
         worker.close()
