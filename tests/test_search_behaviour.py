@@ -53,6 +53,12 @@ def test_a_word_the_index_knows_is_never_typo_expanded_into_another(catalog):
     assert search(text="sweater").total == Product.objects.visible().filter(name__icontains="sweater").count()
 
 
+def test_a_typo_never_changes_the_first_letter(catalog):
+    # "base" is one edit from "case", at its first letter: not a typo of it; "cqse" is.
+    assert search(text="base").total == 0
+    assert names(search(text="cqse")) == ["Rugged Phone Case Edition"]
+
+
 def test_a_short_word_is_never_fuzzed_into_another(catalog):
     # Three letters have no typo budget: "caf" is neither "cafe" nor "case".
     assert search(text="caf").total == 0

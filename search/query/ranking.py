@@ -24,6 +24,9 @@ FUZZY_FIELDS: MappingProxyType[str, float] = MappingProxyType({"name": 1.5, "bra
 # MIN_WORD_SIZE_FOR_1_TYPO characters, one from there, two from MIN_WORD_SIZE_FOR_2_TYPOS.
 MIN_WORD_SIZE_FOR_1_TYPO = 4
 MIN_WORD_SIZE_FOR_2_TYPOS = 8
+# A typo never changes the first letters (Lucene's spell checkers and Elasticsearch's
+# suggesters default to one): "dress" is not a typo of "press", nor "cable" of "table".
+TYPO_PREFIX_LENGTH = 1
 PHRASE_BOOST = 3.0
 PHRASE_SLOP = 2
 SKU_EXACT_BOOST = 100.0

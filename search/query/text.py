@@ -22,7 +22,7 @@ from functools import lru_cache
 import tantivy
 from rapidfuzz.distance import OSA
 
-from search.query.ranking import MIN_WORD_SIZE_FOR_1_TYPO, MIN_WORD_SIZE_FOR_2_TYPOS
+from search.query.ranking import MIN_WORD_SIZE_FOR_1_TYPO, MIN_WORD_SIZE_FOR_2_TYPOS, TYPO_PREFIX_LENGTH
 
 MAX_QUERY_WORDS = 12
 WORD_MAX_CHARS = 40
@@ -105,7 +105,8 @@ class MatchedTerms:
         """Whether a name token (its stem) matched: as typed, or within a word's typo budget, as
         both engines match a typed word against the index's terms (edit distance, a swap costing one)."""
         return token_stem in self.exact or any(
-            OSA.distance(token_stem, term, score_cutoff=distance) <= distance for term, distance in self.fuzzy)
+            token_stem[:TYPO_PREFIX_LENGTH] == term[:TYPO_PREFIX_LENGTH]
+            and OSA.distance(token_stem, term, score_cutoff=distance) <= distance for term, distance in self.fuzzy)
 
 
 def highlight(name: str, terms: MatchedTerms) -> str:

@@ -19,6 +19,7 @@ from search.query.ranking import (
     SKU_EXACT_BOOST,
     SKU_PREFIX_BOOST,
     SKU_PREFIX_MIN_CHARS,
+    TYPO_PREFIX_LENGTH,
 )
 from search.query.request import SearchRequest
 from search.query.text import fuzziness, query_words
@@ -37,7 +38,8 @@ def word_clause(word: str, weights: Mapping[str, float], known: frozenset[str] =
     clauses = [{"match": {f: {"query": word, "boost": w}}} for f, w in weights.items() if w]
     distance = 0 if word in known else fuzziness(word)  # a word the index knows is what was meant
     if distance:
-        clauses += [{"match": {f: {"query": word, "boost": w, "fuzziness": distance}}} for f, w in FUZZY_FIELDS.items()]
+        clauses += [{"match": {f: {"query": word, "boost": w, "fuzziness": distance,
+                                   "prefix_length": TYPO_PREFIX_LENGTH}}} for f, w in FUZZY_FIELDS.items()]
     return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 

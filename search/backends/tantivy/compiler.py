@@ -22,6 +22,7 @@ from search.query.ranking import (
     SKU_EXACT_BOOST,
     SKU_PREFIX_BOOST,
     SKU_PREFIX_MIN_CHARS,
+    TYPO_PREFIX_LENGTH,
 )
 from search.query.request import SearchRequest
 from search.query.text import fuzziness, query_words, stem
@@ -60,7 +61,8 @@ def word_clause(schema: tantivy.Schema, word: str, weights: Mapping[str, float],
     distance = 0 if word in known else fuzziness(word)  # a word the index knows is what was meant
     if distance:
         for f, w in FUZZY_FIELDS.items():
-            near = terms.fuzzy(f, stemmed, distance)
+            near = [t for t in terms.fuzzy(f, stemmed, distance)
+                    if t[:TYPO_PREFIX_LENGTH] == stemmed[:TYPO_PREFIX_LENGTH]]
             if near:  # scored like tantivy's fuzzy query: the boost, once, however many terms match
                 matches = Q.disjunction_max_query([Q.const_score_query(Q.term_query(schema, f, t), 1.0) for t in near])
                 scored.append((Occur.Should, Q.boost_query(matches, w)))
