@@ -23,9 +23,6 @@ AUTOCOMPLETE_QUERIES = 4
 # The words that name product types: those of the category names (and their parents').
 TYPE_WORD_FIELDS = ("category_text",)
 
-Groups = tuple[tuple[tuple[str, ...], ...], ...]
-
-
 def _run(backend: SearchBackend, request: SearchRequest) -> SearchResult:
     """One engine search, made into what pages show (facets labelled and curated)."""
     return assemble_result(request, backend.search(request))
@@ -55,14 +52,9 @@ def search_products(request: SearchRequest, *, apply_rules: bool = True) -> Sear
     return _fall_back(backend, request, result)
 
 
-def _groups(request: SearchRequest) -> Groups:
-    tuning = request.tuning
-    return tuning.word_groups if tuning and tuning.word_groups else tuple(((w,),) for w in query_words(request.text))
-
-
 def content_words(request: SearchRequest) -> list[str]:
     """The required words typed as such (a position without synonyms), in order, once each."""
-    return list(dict.fromkeys(group[0][0] for group in _groups(request)
+    return list(dict.fromkeys(group[0][0] for group in request.word_groups()
                               if len(group) == 1 and len(group[0]) == 1 and group[0][0] not in request.optional_words))
 
 
@@ -70,7 +62,7 @@ def with_optional_stopwords(request: SearchRequest) -> SearchRequest:
     """Stopwords ("for", "the", the "s" of "kid's") may match and score but never exclude."""
     if not request.text or request.autocomplete:
         return request
-    stopwords = {w for group in _groups(request) for alt in group for w in alt if is_stopword(w)}
+    stopwords = {w for group in request.word_groups() for alt in group for w in alt if is_stopword(w)}
     return replace(request, optional_words=request.optional_words | stopwords) if stopwords else request
 
 
@@ -161,8 +153,7 @@ def with_known_words(backend: SearchBackend, request: SearchRequest) -> SearchRe
     if not request.text or request.autocomplete:
         return request
     tuning = request.tuning
-    groups = tuning.word_groups if tuning and tuning.word_groups else tuple(((w,),) for w in query_words(request.text))
-    words = {w for group in groups for alternative in group for w in alternative}
+    words = {w for group in request.word_groups() for alternative in group for w in alternative}
     if not words:
         return request
     weights = tuning.field_weights if tuning else tuple(DEFAULT_FIELD_WEIGHTS.items())

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from search.query.text import query_words
 from search.query.tuning import Tuning
 
 MAX_TEXT_LENGTH = 200
@@ -109,6 +110,19 @@ class SearchRequest:
         """Whether a query position (its alternatives, each a tuple of words) may match without
         being required: every word of every alternative is optional."""
         return bool(self.optional_words) and all(w in self.optional_words for alt in group for w in alt)
+
+    def word_groups(self) -> tuple[tuple[tuple[str, ...], ...], ...]:
+        """Per query position, the alternatives that may match there: the rules' synonym groups,
+        or each typed word alone."""
+        if self.tuning and self.tuning.word_groups:
+            return self.tuning.word_groups
+        return tuple(((w,),) for w in query_words(self.text))
+
+    @property
+    def exact_words(self) -> frozenset[str]:
+        """Words matched as written, never typo-expanded: typed words the index knows and the
+        words synonyms add."""
+        return self.known_words | self.tuning.exact_words if self.tuning else self.known_words
 
     def selection(self, facet: str) -> Selection:
         """What the shopper selected in ``facet``, or None."""

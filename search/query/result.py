@@ -78,9 +78,9 @@ def matched_terms(req: SearchRequest) -> MatchedTerms:
     words = query_words(req.text)
     if req.autocomplete:
         return MatchedTerms(frozenset(stem(w) for w in words))
-    groups = req.tuning.word_groups if req.tuning and req.tuning.word_groups else tuple(((w,),) for w in words)
-    exact_words = req.known_words | req.tuning.exact_words if req.tuning else req.known_words  # as the compilers
-    return MatchedTerms.of((w for group in groups for alternative in group for w in alternative), exact_words)
+    # the compilers' words and rule
+    return MatchedTerms.of((w for group in req.word_groups() for alternative in group for w in alternative),
+                           req.exact_words)
 
 
 def make_hit(display: dict, terms: MatchedTerms, score: float) -> SearchHit:

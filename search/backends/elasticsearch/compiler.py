@@ -81,10 +81,7 @@ def text_query(req: SearchRequest) -> dict | None:
     alternatives: list[dict] = []
     if words:
         weights = dict(req.tuning.field_weights) if req.tuning else DEFAULT_FIELD_WEIGHTS
-        groups = (req.tuning.word_groups if req.tuning and req.tuning.word_groups
-                  else tuple(((w,),) for w in words))
-        # Typed words the index knows and the synonyms' words: matched as written, no typos.
-        exact_words = req.known_words | req.tuning.exact_words if req.tuning else req.known_words
+        groups, exact_words = req.word_groups(), req.exact_words
         per_word = [{"bool": {"should": alternatives_for(group, weights, exact_words), "minimum_should_match": 1}}
                     for group in groups]
         optional = [req.is_optional(group) for group in groups]

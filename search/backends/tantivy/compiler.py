@@ -156,10 +156,7 @@ def text_query(schema: tantivy.Schema, req: SearchRequest, terms: TermExpander) 
     alternatives: list[TextQuery] = []
     if words:
         weights = dict(req.tuning.field_weights) if req.tuning else DEFAULT_FIELD_WEIGHTS
-        groups = (req.tuning.word_groups if req.tuning and req.tuning.word_groups
-                  else tuple(((w,),) for w in words))
-        # Typed words the index knows and the synonyms' words: matched as written, no typos.
-        exact_words = req.known_words | req.tuning.exact_words if req.tuning else req.known_words
+        groups, exact_words = req.word_groups(), req.exact_words
         positions = [position_clause(schema, group, weights, terms, exact_words) for group in groups]
         alternatives.append(_words_query(positions, [req.is_optional(g) for g in groups], word_occur))
     if lowered:
