@@ -144,6 +144,9 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(**MONEY)
     quantity = models.PositiveIntegerField(validators=[MinValueValidator(1)])
     line_total = models.DecimalField(**MONEY)
+    # The search that led to this product (search.analytics.attribution): a search event's token,
+    # not a foreign key, so that purging old analytics never touches an order.
+    search_token = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
 
     class Meta:
         ordering = ("id",)
