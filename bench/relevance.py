@@ -9,6 +9,7 @@ the main set (query seed 1) and a held-out set built the same way from other pro
 categories (query seed 2), so that tuning for the main set's queries shows up as a gap.
 
 Query classes: exact names, product types (category names), brand + type, attribute + type,
+shoppers' own words for what the shop sells under other names ("sweatpants", "rucksack"),
 plurals, one- and two-edit typos, transpositions, SKUs and SKU prefixes, stopwords
 ("jackets for men"), top-level category names, product types the shop does not carry, and
 nonsense. Grades: 3 the product asked for (or one matching every constraint of the query),
@@ -47,6 +48,34 @@ NOT_CARRIED_CANDIDATES = (
     "kettle", "dress", "sofa", "lawnmower", "piano", "microwave", "aquarium", "chainsaw", "wheelbarrow",
     "saxophone", "trampoline", "chandelier", "harmonica", "snorkel", "tuxedo", "umbrella", "wallpaper",
     "birdhouse", "toaster", "accordion", "hammock", "bonsai", "easel", "kimono", "stroller", "crib",
+)
+# Shoppers' own words for what the shop sells under other names: (query, the category of the
+# products it asks for, the product-type nouns of the names that answer it exactly). Graded from
+# the catalog: 3 a product of that category whose name holds one of the nouns, 2 any product of
+# the category (or its subtree). A query joins the class only when none of its words occurs in the
+# catalog (names, descriptions, brands, attribute values, category names), so that lexical matching
+# cannot find it; the pool is split in two fixed halves, one per set, so the held-out set's words
+# are never the ones a rule was tuned on.
+SHOPPER_WORDS = (
+    ("sweatshirt", "Sweaters & Hoodies", ("Hoodie",)), ("jumper", "Sweaters & Hoodies", ("Sweater",)),
+    ("sweatpants", "Trousers", ("Joggers",)), ("slacks", "Trousers", ("Trousers", "Chinos")),
+    ("anorak", "Jackets", ("Rain Jacket",)), ("windbreaker", "Jackets", ("Rain Jacket", "Softshell Jacket")),
+    ("raincoat", "Jackets", ("Rain Jacket",)), ("kicks", "Sneakers", ("Sneakers", "Trainers")),
+    ("blouse", "Shirts", ()), ("cellphone", "Smartphones", ()), ("handset", "Smartphones", ()),
+    ("earphones", "Earbuds", ()), ("headset", "Over-Ear Headphones", ()), ("loudspeaker", "Speakers", ()),
+    ("wristwatch", "Smartwatches", ()), ("pedometer", "Fitness Trackers", ()),
+    ("frypan", "Pots & Pans", ("Frying Pan", "Skillet")), ("casserole", "Pots & Pans", ("Dutch Oven",)),
+    ("cleaver", "Knives", ()), ("cafetiere", "Coffee Makers", ()), ("percolator", "Coffee Makers", ()),
+    ("liquidizer", "Blenders", ()), ("bedsheets", "Sheets", ()), ("bedspread", "Duvets", ("Comforter", "Quilt")),
+    ("eiderdown", "Duvets", ("Duvet", "Comforter")), ("blanket", "Duvets", ("Comforter", "Quilt")),
+    ("carpet", "Rugs", ("Area Rug",)), ("tealight", "Candles", ()), ("barbell", "Weights", ()),
+    ("rucksack", "Backpacks", ()), ("knapsack", "Backpacks", ()), ("bicycle", "Bikes", ()),
+    ("football", "Balls", ("Soccer Ball",)), ("sunblock", "Sunscreen", ()), ("suncream", "Sunscreen", ()),
+    ("facewash", "Cleansers", ()), ("aftershave", "Cologne", ()), ("whodunit", "Mystery & Thriller", ()),
+    ("autobiography", "Biography & Memoir", ()), ("scifi", "Science Fiction", ()), ("sweats", "Trousers", ("Joggers",)),
+    ("hoody", "Sweaters & Hoodies", ("Hoodie",)), ("pushbike", "Bikes", ()), ("doona", "Duvets", ("Duvet",)),
+    ("lippy", "Lipstick", ()), ("griddle", "Pots & Pans", ("Skillet", "Frying Pan")),
+    ("moisturiser", "Moisturizers", ("Moisturizer",)),
 )
 
 
@@ -142,6 +171,11 @@ def build_judged_set(query_seed: int) -> list[dict]:
     absent = [w for w in NOT_CARRIED_CANDIDATES if not ({w, w + "s", w + "es"} & vocabulary)]
     for word in rng.sample(absent, min(PER_CLASS, len(absent))):
         add("not carried", word, {})
+    by_name = {c.name: c for c in categories.values()}
+    unused = [(q, by_name[c], nouns) for q, c, nouns in SHOPPER_WORDS
+              if c in by_name and not set(q.split()) & vocabulary]
+    for text, category, nouns in unused[query_seed - 1::2]:
+        add("shoppers' words", text, {p.pk: 3 if any(n in p.name for n in nouns) else 2 for p in subtree(category)})
     for _ in range(PER_CLASS):
         length = rng.randint(6, 10)
         add("nonsense", "".join(rng.choice("bcdfghjklmnpqrstvwxz") for _ in range(length)), {})
