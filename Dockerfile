@@ -18,15 +18,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 FROM base AS build
 RUN python -m venv "$VIRTUAL_ENV"
 WORKDIR /src
-# Dependencies first, read from pyproject.toml, so this layer is rebuilt only
-# when pyproject.toml changes (every dependency ships a manylinux wheel: no
-# compiler needed).
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
- && pip install -r /tmp/requirements.txt
+# Dependencies first, from the lock file (`make lock` writes it from pyproject.toml: every
+# package, direct or not, at one version with its hashes), so this layer is rebuilt only when
+# the lock changes and two builds install the same versions. Every dependency ships a
+# manylinux wheel: no compiler needed.
+COPY pyproject.toml requirements.lock ./
+RUN pip install --require-hashes -r requirements.lock
 COPY . .
-RUN pip install .
+# The project itself; its dependencies are all installed above.
+RUN pip install --no-deps .
 
 # --- runtime ------------------------------------------------------------------
 FROM base AS runtime

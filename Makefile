@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_PRODUCTS ?= 3000
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench browser
+.PHONY: install run test lint bench browser lock
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,11 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# requirements.lock: every package the image installs (Dockerfile), at one version with its
+# hashes, resolved from pyproject.toml's dependencies for Python 3.11 on any platform. Versions
+# already in the lock are kept unless pyproject.toml asks otherwise (deterministic; a few
+# seconds); `make lock LOCK_FLAGS=--upgrade` moves every transitive pin to its latest release.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
+	  --custom-compile-command "make lock" $(LOCK_FLAGS) -o requirements.lock

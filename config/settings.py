@@ -89,6 +89,26 @@ else:
     # the page answers 503 (ops.db_outage) instead of hanging a worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+# A connection pool per process (psycopg_pool, Django's "pool" option) when DATABASE_POOL is on
+# (docker-compose.yml and `make prod-local` turn it on): at most DATABASE_POOL_MAX_SIZE connections
+# per process (default: one per gunicorn thread), idle ones closed after DATABASE_POOL_MAX_IDLE
+# seconds. deploy/README.md sizes it against PostgreSQL's max_connections.
+DATABASE_POOL = env.bool("DATABASE_POOL", default=False) and DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+def database_pool_options(timeout: float) -> dict[str, Any]:
+    return {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=env.int("GUNICORN_THREADS", default=2)),
+        "max_idle": env.float("DATABASE_POOL_MAX_IDLE", default=300.0),
+        # How long a request waits for a connection (all in use, or the server unreachable).
+        "timeout": timeout,
+    }
+
+
+if DATABASE_POOL:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+    DATABASES["default"]["OPTIONS"]["pool"] = database_pool_options(env.float("DATABASE_POOL_TIMEOUT", default=5.0))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache: Redis when REDIS_URL is set, local memory otherwise ---------------
@@ -386,10 +406,20 @@ if DATABASE_REPLICA_URL:
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = DATABASES["default"].get("CONN_HEALTH_CHECKS", False)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=3))
+    if DATABASE_POOL:
+        # Short: a replica that stopped costs one request per process this long, then the
+        # primary answers (config.db_router.replica_answers).
+        DATABASES["replica"]["OPTIONS"]["pool"] = database_pool_options(
+            env.float("REPLICA_POOL_TIMEOUT", default=1.0))
     DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 REPLICA_READ_PATHS = [r"^/$", r"^/c/", r"^/p/", r"^/search", r"^/api/(search|autocomplete)"]
 # How long after a write the same browser reads the primary (read your own writes).
 REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=5)
+# After a failed connection to the replica, each process reads the primary this long before
+# trying the replica again (config.db_router.replica_answers).
+REPLICA_RETRY_SECONDS = env.float("REPLICA_RETRY_SECONDS", default=5.0)
 
 # --- Logs: JSON lines (python-json-logger) unless LOG_FORMAT=plain; every record has the
 # request id of its request or Celery task.

@@ -4,7 +4,8 @@ Used as ``gunicorn --config deploy/gunicorn.conf.py config.wsgi:application``
 (the image's default command). Every value can be tuned from the environment
 without rebuilding the image:
 
-    WEB_CONCURRENCY            worker processes; unset, empty or 0: 2 * cores + 1
+    WEB_CONCURRENCY            worker processes; unset, empty or 0: 2 * cores + 1, at most
+                               WEB_MAX_WORKERS (default 8: PostgreSQL's connection budget)
     GUNICORN_THREADS           threads per worker (gthread), default 2
     GUNICORN_TIMEOUT           seconds a request may take, default 30
     GUNICORN_GRACEFUL_TIMEOUT  seconds to finish in-flight requests on stop, default 30
@@ -17,9 +18,10 @@ without rebuilding the image:
     PROMETHEUS_MULTIPROC_DIR   where the workers write their metrics, so that one scrape of
                                /metrics adds up every worker (emptied when gunicorn starts)
 
-Each worker thread may hold one PostgreSQL connection (CONN_MAX_AGE), so one
-replica opens up to workers * threads connections: size max_connections for
-(web replicas * workers * threads) + Celery concurrency + headroom.
+Each worker process keeps its own PostgreSQL connections: with DATABASE_POOL on, a pool of at
+most DATABASE_POOL_MAX_SIZE (default: its threads), else one per thread (CONN_MAX_AGE). So one
+replica opens up to workers * that many: size max_connections for
+(web replicas * workers * pool size) + Celery concurrency + headroom (deploy/README.md).
 """
 
 import math
@@ -54,9 +56,15 @@ backlog = 2048
 # --- Workers ------------------------------------------------------------------
 # gunicorn itself parses WEB_CONCURRENCY with int() when it is imported, so
 # compose passes "0" rather than an empty value to mean "automatic".
-workers = _env_int("WEB_CONCURRENCY", 0) or 2 * _cpu_count() + 1
+# Automatic: 2 * cores + 1, capped, so that a big host does not open more database connections
+# than PostgreSQL accepts (65 workers on 32 cores, times 2 threads, times 2 replicas: 260).
+workers = _env_int("WEB_CONCURRENCY", 0) or min(2 * _cpu_count() + 1, _env_int("WEB_MAX_WORKERS", 8))
 worker_class = "gthread"
 threads = _env_int("GUNICORN_THREADS", 2)
+# The most PostgreSQL connections this replica opens (deploy/README.md sizes max_connections).
+database_connections = workers * (_env_int("DATABASE_POOL_MAX_SIZE", threads)
+                                  if os.environ.get("DATABASE_POOL", "").lower() in ("1", "true", "yes", "on")
+                                  else threads)
 # Heartbeat files on tmpfs: a disk-backed /tmp can stall workers (Docker's
 # overlay filesystem in particular).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
@@ -105,6 +113,11 @@ def on_starting(server) -> None:
         for name in os.listdir(directory):
             if name.endswith(".db"):
                 os.remove(os.path.join(directory, name))
+
+
+def when_ready(server) -> None:
+    server.log.info("%s workers x %s threads: at most %s PostgreSQL connections per database from this replica",
+                    workers, threads, database_connections)
 
 
 def child_exit(server, worker) -> None:

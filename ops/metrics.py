@@ -73,6 +73,12 @@ CACHE_ERRORS = Counter(
 )
 RATE_LIMITED = Counter("catalog_rate_limited_total", "Requests refused with 429, by rate-limit rule.",
                        ["rule"])
+REPLICA_ROUTED = Counter(
+    "catalog_replica_routed_requests_total",
+    "Requests allowed to read the read replica (ops.middleware.ReplicaRoutingMiddleware), by the "
+    "database they read: replica, or primary when the replica did not answer.",
+    ["database"],
+)
 ANALYTICS_DROPPED = Counter(
     "catalog_search_analytics_dropped_total",
     "Search analytics events dropped, by reason: buffer_full, paused, publish_failed, no_thread.",

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from config.db_router import PIN_COOKIE, replica_configured, replica_reads
+from config.db_router import PIN_COOKIE, replica_answers, replica_configured, replica_reads
 
 from . import metrics, ratelimit
 from .request_id import REQUEST_ID_HEADER, clean_request_id, new_request_id, reset_request_id, set_request_id
@@ -109,7 +109,13 @@ class ReplicaRoutingMiddleware:
         if not replica_configured():
             return self.get_response(request)
         if self._may_use_replica(request):
-            with replica_reads():
+            # The replica down: this request reads the primary (and the next ones, for a while).
+            database = "replica" if replica_answers() else "primary"
+            metrics.REPLICA_ROUTED.labels(database).inc()
+            if database == "replica":
+                with replica_reads():
+                    response = self.get_response(request)
+            else:
                 response = self.get_response(request)
         else:
             response = self.get_response(request)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from celery import shared_task
 from django.core.cache import cache
+from django.db import connections
 from django.test import RequestFactory
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -337,12 +338,20 @@ def test_errors_reach_sentry_without_personal_data(tmp_path):
 
 
 @pytest.fixture
-def with_replica(settings):
-    """A replica entry in DATABASES (never connected to here: the router only names it)."""
+def with_replica(settings, django_db_blocker):
+    """A replica entry in DATABASES. The middleware checks that it answers before routing reads
+    to it: here it is the shared server's ``postgres`` database (connected to, never queried;
+    tests/test_fault_replica.py routes to a real standby)."""
+    replica = {**connections["default"].settings_dict, "NAME": "postgres"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Django warns that overriding DATABASES is unusual
-        settings.DATABASES = {**settings.DATABASES, "replica": {**settings.DATABASES["default"]}}
-    return settings
+        settings.DATABASES = {**settings.DATABASES, "replica": replica}
+    connections.settings["replica"] = replica
+    with django_db_blocker.unblock():
+        yield settings
+    connections["replica"].close()
+    del connections["replica"]
+    del connections.settings["replica"]
 
 
 def test_without_a_replica_everything_uses_the_primary():
