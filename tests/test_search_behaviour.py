@@ -171,6 +171,22 @@ def test_category_facet_counts_each_level(catalog):
     assert cats["clothing/tops"].count == 7 and cats["clothing/shoes"].count == 2
 
 
+def test_a_deep_category_counts_its_ancestors_under_the_other_filters(catalog):
+    # The ancestors lie outside the category filter (counted directly); the category and its
+    # subcategories inside it, with the brand filter and the text narrowing all of them.
+    result = search(text="sweater", category="clothing/tops/sweaters", selected={"brand": ("nordic", "zephyr")})
+    cats = facet(result, "category")
+    brands = {"brand__slug__in": ("nordic", "zephyr"), "name__icontains": "sweater"}
+    for path in ("clothing", "clothing/tops", "clothing/tops/sweaters"):
+        assert cats[path].count == db_count(category__slug_path__startswith=path, **brands), path
+    assert cats["clothing/tops/sweaters"].selected and result.total == cats["clothing/tops/sweaters"].count
+    browse = facet(search(category="clothing/tops", selected={"availability": True}), "category")
+    assert browse["clothing"].count == db_count(category__slug_path__startswith="clothing", stock_quantity__gt=0)
+    assert {path for path in browse if path.count("/") == 2} == {
+        p.category.slug_path for p in Product.objects.visible().filter(
+            category__slug_path__startswith="clothing/tops/", stock_quantity__gt=0)}
+
+
 def test_price_and_rating_and_availability_filters(catalog):
     result = search(selected={"price": (Decimal("20"), Decimal("50"))})
     assert all(Decimal("20") <= h.price <= Decimal("50") for h in result.hits)

@@ -25,6 +25,7 @@ from .state import Params, decimal_or_none, first, fresh, put, toggled_value, ur
 
 MAX_TERMS = 200
 MAX_ATTRIBUTE_TERMS = 1000
+CATEGORY_ANCESTORS = "category_ancestors"  # the aggregation counting a selected category's ancestors
 SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 _SLUG_SCHEMA = {"type": "string", "pattern": SLUG.pattern}
 ATTRIBUTE_VALUE_MAX = 80
@@ -182,10 +183,17 @@ class CategoryFacet(_SingleParamFacet):
 
     def aggregations(self, request: SearchRequest) -> AggregationPlan:
         # Ancestors, the category and its subcategories are shown. The last two lie inside
-        # the category filter and count the same with it as without it: a top-level
-        # selection (no ancestors) needs no aggregation run of its own.
-        group = self.name if request.category and "/" in request.category else None
-        return [(group, {self.name: {"terms": {"field": "category_paths", "size": MAX_TERMS}}})]
+        # the category filter and count the same with it as without it: counted under every
+        # filter. The ancestors lie outside it: each is counted directly (a "filters"
+        # aggregation: one count per ancestor, under every other filter), never by
+        # re-aggregating all that the category filter leaves out (a whole catalog when browsing).
+        plan: AggregationPlan = [(None, {self.name: {"terms": {"field": "category_paths", "size": MAX_TERMS}}})]
+        parts = (request.category or "").split("/")
+        ancestors = ["/".join(parts[:i]) for i in range(1, len(parts))]
+        if ancestors:
+            plan.append((self.name, {CATEGORY_ANCESTORS: {"filters": {"filters": {
+                path: {"term": {"category_paths": path}} for path in ancestors}}}}))
+        return plan
 
     def autocomplete_aggregations(self) -> dict:
         return {self.name: {"terms": {"field": "category_paths", "size": self.autocomplete_size}}}
@@ -196,6 +204,8 @@ class CategoryFacet(_SingleParamFacet):
     def build(self, request: SearchRequest, raw: dict) -> list[Facet]:
         labels = self.labels()
         counts = {b["key"]: b["doc_count"] for b in agg_buckets(raw.get(self.name))}
+        # The ancestors' own counts ("filters" buckets are keyed by name), not their share of the selection.
+        counts.update({b["key"]: b["doc_count"] for b in agg_buckets(raw.get(CATEGORY_ANCESTORS))})
         if request.autocomplete:
             # Suggest the most specific categories that hold the matches.
             ranked = sorted(counts.items(), key=lambda item: (-item[1], -item[0].count("/"), item[0]))
@@ -530,6 +540,8 @@ class AttributeFacet(SearchFacet):
                 for code, values in selection]
 
     def aggregations(self, request: SearchRequest) -> AggregationPlan:
+        if not request.category:
+            return []  # only a category's attributes are facets: every bucket would be thrown away
         terms = {"terms": {"field": "attrs", "size": MAX_ATTRIBUTE_TERMS}}
         # Unselected attributes are counted under every filter, each selected one without its own.
         plan: AggregationPlan = [(None, {"attrs": terms})]

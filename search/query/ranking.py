@@ -32,9 +32,19 @@ PHRASE_SLOP = 2
 SKU_EXACT_BOOST = 100.0
 SKU_PREFIX_BOOST = 20.0
 SKU_PREFIX_MIN_CHARS = 3
+# Business signals: added to a product's score (after a boost rule's factor), so that among
+# products matching the words as well, those in stock and selling come first. The engines apply
+# them to the RERANK_DEPTH best text matches only (a re-rank from the index's fast fields),
+# never as scoring clauses over the whole catalog's in-stock or popular products.
 IN_STOCK_BOOST = 0.5
 POPULAR_BOOST = 0.3
 POPULAR_SALES = 100
+RERANK_DEPTH = 300
 # An optional word (a stopword, a word a fallback stopped requiring) that a product holds adds
 # this to its score on top of its text score, so products matching more of the words rank first.
 OPTIONAL_WORD_BOOST = 5.0
+
+
+def business_bonus(in_stock: bool, popularity: int) -> float:
+    """What the business signals add to a product's text score."""
+    return (IN_STOCK_BOOST if in_stock else 0.0) + (POPULAR_BOOST if popularity >= POPULAR_SALES else 0.0)

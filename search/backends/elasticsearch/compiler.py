@@ -113,13 +113,18 @@ def text_query(req: SearchRequest) -> dict | None:
     if len(words) >= 2:
         should.append({"match_phrase": {"name": {"query": " ".join(words), "slop": PHRASE_SLOP,
                                                  "boost": PHRASE_BOOST}}})
-    should.append({"constant_score": {"filter": {"term": {"in_stock": True}}, "boost": IN_STOCK_BOOST}})
-    should.append({"constant_score": {"filter": {"range": {"popularity": {"gte": POPULAR_SALES}}},
-                                      "boost": POPULAR_BOOST}})
-    query = {"bool": {"must": [{"bool": {"should": alternatives, "minimum_should_match": 1}}], "should": should}}
+    query: dict = {"bool": {"must": [{"bool": {"should": alternatives, "minimum_should_match": 1}}]}}
+    if should:
+        query["bool"]["should"] = should
     if req.tuning and req.tuning.boosts and req.sort == "relevance":
         query = apply_boosts(query, req.tuning.boosts)
-    return query
+    # The business signals are added after the rules' factors, as tantivy's re-rank adds them
+    # (search.query.ranking). Here over every match: a rescore window would be tantivy's
+    # RERANK_DEPTH, but Elasticsearch refuses rescore beside our [_score, id] sort.
+    return {"bool": {"must": [query], "should": [
+        {"constant_score": {"filter": {"term": {"in_stock": True}}, "boost": IN_STOCK_BOOST}},
+        {"constant_score": {"filter": {"range": {"popularity": {"gte": POPULAR_SALES}}}, "boost": POPULAR_BOOST}},
+    ]}}
 
 
 def filter_clause(f: Filter) -> dict:

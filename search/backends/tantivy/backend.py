@@ -29,7 +29,7 @@ from search.query.result import make_hit, matched_terms
 from search.query.text import stem, stem_analyzer
 
 from ..base import EngineResult, RejectedDocument, SearchBackend, SearchUnavailable
-from . import compiler
+from . import compiler, rerank
 from .hosting import host_for, hosted, unhost
 from .terms import TermExpander
 
@@ -352,16 +352,24 @@ class TantivyBackend(SearchBackend):
         if sort:
             result = searcher.search(query, req.limit, count=True, order_by_field=sort[0],
                                      offset=req.offset, order=sort[1])
+            page = result.hits
+        elif text and not req.autocomplete:  # by relevance: the best text matches, then the business signals
+            result = searcher.search(query, rerank.candidates_needed(req.offset, req.limit), count=True)
+            page = rerank.rerank(searcher, result.hits)[req.offset:req.offset + req.limit]
         else:
             result = searcher.search(query, req.limit, count=True, offset=req.offset)
+            page = result.hits
         matched = matched_terms(req)
         hits = []
-        for score, address in result.hits:
+        for score, address in page:
             display = orjson.loads(searcher.doc(address)["display"][0])
             hits.append(make_hit(display, matched, float(score) if not sort else 0.0))
         raw_facets = self._aggregate(searcher, main, filters, req) if req.with_facets else {}
         # tantivy's stub lacks SearchResult.count (see iter_versions)
         return EngineResult(result.count, hits, raw_facets)  # type: ignore[attr-defined]
+
+    def _count(self, searcher, main, filters) -> int:
+        return searcher.search(compiler.combine(self.schema, main, filters), 1, count=True).count
 
     def _aggregate(self, searcher, main, filters, req: SearchRequest) -> dict:
         # Groups that end up with the same filters share one aggregation run...
@@ -370,8 +378,9 @@ class TantivyBackend(SearchBackend):
         for group, aggs in aggregation_plan(req):
             remaining = filters_without(filters, group)
             runs.setdefault(tuple(remaining), {}).update(aggs)
-            if group is not None and len(remaining) < len(filters):
-                own_runs.add(group)
+            counts_only = all(compiler.count_filters(agg) is not None for agg in aggs.values())
+            if group is not None and len(remaining) < len(filters) and not counts_only:
+                own_runs.add(group)  # a run that visits its products anyway: it may host another
         # ...and the run under every filter rides in a selected group's run when it can.
         every = tuple(filters)
         host = host_for(filters, runs[every], own_runs) if every in runs and own_runs else None
@@ -379,7 +388,14 @@ class TantivyBackend(SearchBackend):
             runs[tuple(filters_without(filters, host.group))].update(hosted(host, runs.pop(every)))
         raw: dict = {}
         for run_filters, aggs in runs.items():
-            raw.update(searcher.aggregate(compiler.combine(self.schema, main, list(run_filters)), aggs))
+            counted = {name: compiler.count_filters(agg) for name, agg in aggs.items()}
+            rest = {name: agg for name, agg in aggs.items() if counted[name] is None}
+            if rest:
+                raw.update(searcher.aggregate(compiler.combine(self.schema, main, list(run_filters)), rest))
+            for name, named in counted.items():
+                if named is not None:
+                    raw[name] = {"buckets": {key: {"doc_count": self._count(searcher, main, [*run_filters, f])}
+                                             for key, f in named.items()}}
         raw.update(unhost(raw))
         for group, aggs in followup_plan(req, raw):
             raw.update(searcher.aggregate(compiler.combine(self.schema, main, filters_without(filters, group)), aggs))

@@ -13,12 +13,9 @@ from search.query.filters import Filter
 from search.query.ranking import (
     DEFAULT_FIELD_WEIGHTS,
     FUZZY_FIELDS,
-    IN_STOCK_BOOST,
     OPTIONAL_WORD_BOOST,
     PHRASE_BOOST,
     PHRASE_SLOP,
-    POPULAR_BOOST,
-    POPULAR_SALES,
     SKU_EXACT_BOOST,
     SKU_PREFIX_BOOST,
     SKU_PREFIX_MIN_CHARS,
@@ -175,10 +172,8 @@ def text_query(schema: tantivy.Schema, req: SearchRequest, terms: TermExpander) 
     if len(words) >= 2:
         phrase = Q.phrase_query(schema, "name", [stem(w) for w in words], slop=PHRASE_SLOP)
         boosts.append((Occur.Should, Q.boost_query(phrase, PHRASE_BOOST)))
-    boosts.append((Occur.Should, Q.const_score_query(Q.term_query(schema, "in_stock", True), IN_STOCK_BOOST)))
-    popular = Q.range_query(schema, "popularity", tantivy.FieldType.Integer, lower_bound=POPULAR_SALES)
-    boosts.append((Occur.Should, Q.const_score_query(popular, POPULAR_BOOST)))
-    query = Q.boolean_query(boosts)
+    # In stock and popular are not clauses here: rerank.py adds them to the best matches.
+    query = Q.boolean_query(boosts) if len(boosts) > 1 else match.scored
     if req.tuning and req.tuning.boosts and sort_for(req) is None:
         query = apply_boosts(schema, query, req.tuning.boosts)
     return TextQuery(query, match.matching)
@@ -212,3 +207,17 @@ def sort_for(req: SearchRequest) -> tuple[str, tantivy.Order] | None:
     if req.autocomplete or (sort == "relevance" and not req.text):
         sort = "bestselling"  # nothing to rank by: show what sells
     return SORT_FIELDS.get(sort)
+
+
+def count_filters(agg: dict) -> dict[str, Filter] | None:
+    """An Elasticsearch ``filters`` aggregation of term filters (and nothing nested), as the
+    filters to count one by one: a count each is cheaper than an aggregation run. None for
+    any other aggregation."""
+    named = agg.get("filters", {}).get("filters") if set(agg) == {"filters"} else None
+    if not isinstance(named, dict) or not all(set(q) == {"term"} and len(q["term"]) == 1 for q in named.values()):
+        return None
+    found = {}
+    for key, clause in named.items():
+        ((field, value),) = clause["term"].items()
+        found[key] = Filter("_count", "term", field, (value,))
+    return found
