@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from search.analytics.attribution import attribute_order, record_add_to_cart
 from store.models import Product
 
 from .cart import CartError, add_to_cart, get_cart, remove_item, set_item_quantity
@@ -76,6 +77,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
             form.add_error("quantity", str(exc))
         else:
             quantity = form.cleaned_data["quantity"]
+            record_add_to_cart(request, product.pk, quantity)  # for the search that led here, if any
             messages.success(request, f"Added {quantity} × “{product.name}” to your cart.")
             return redirect("cart")
     # Re-shown on a page of its own: the product page belongs to the store app.
@@ -176,6 +178,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             for problem in exc.problems:
                 form.add_error(None, problem)
         else:
+            attribute_order(request, order)  # each line's search, if one led to it (search analytics)
             return redirect("order_pay", pk=order.pk)
     view = cart_view(cart)
     if view.is_empty:  # nothing left to order (e.g. a stale tab): the cart says why

@@ -244,6 +244,11 @@ CELERY_BEAT_SCHEDULE["purge-search-analytics"] = {
     "task": "search.tasks.purge_search_analytics",
     "schedule": 24 * 60 * 60.0,
 }
+# The daily figures the reports read (search.analytics.stats): each settled day summed once.
+CELERY_BEAT_SCHEDULE["sum-search-figures"] = {
+    "task": "search.tasks.sum_search_figures",
+    "schedule": 60 * 60.0,
+}
 
 # --- Production readiness ------------------------------------------------------------
 # Security headers and the Content-Security-Policy, rate limits, Redis caches and sessions,

@@ -1,7 +1,8 @@
 """Django loads an app's models from here: the search app keeps them by concern, in
 search.merchandising.models (rules, facet curation) and search.analytics.models (events)."""
 
-from search.analytics.models import ClickEvent, SearchEvent
+from search.analytics.models import CartEvent, ClickEvent, SearchEvent, SearchStatsDay, StatsDayDone
+from search.merchandising.experiments import Experiment, ExperimentVariant
 from search.merchandising.models import (
     BoostRule,
     FacetSetting,
@@ -17,6 +18,7 @@ from search.merchandising.models import (
 from search.merchandising.version import RulesVersion
 
 __all__ = [
-    "BoostRule", "ClickEvent", "FacetSetting", "FieldWeights", "PinRule", "PinnedProduct", "PriceBucketing",
+    "BoostRule", "CartEvent", "ClickEvent", "Experiment", "ExperimentVariant", "SearchStatsDay", "StatsDayDone",
+    "FacetSetting", "FieldWeights", "PinRule", "PinnedProduct", "PriceBucketing",
     "Redirect", "RulesVersion", "RulesVersioned", "ScheduledRule", "SearchEvent", "SynonymSet",
 ]

@@ -37,7 +37,7 @@ def search_products(request: SearchRequest, *, apply_rules: bool = True) -> Sear
     request = with_price_bucketing(request)
     resolution = None
     if apply_rules and request.text and not request.autocomplete:
-        resolution = resolve(request.text)
+        resolution = resolve(request.text, variant=request.variant)
         if resolution.redirect:
             return SearchResult(request=request, total=0, hits=[], redirect=resolution.redirect)
         request = replace(request, tuning=resolution.tuning)

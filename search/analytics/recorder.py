@@ -77,6 +77,8 @@ POPULAR_TABLE_SIZE = 2000
 POPULAR_MIN_SEARCHES = 2
 POPULAR_MIN_PREFIX = 2
 MAX_POSITION = 10_000
+# The session entry holding the visitor's hash once something was written to the session (pin_visitor).
+VISITOR_SESSION_KEY = "search_visitor"
 
 # The in-process buffer: events wait here for the publishing thread.
 BUFFER_SIZE = 10_000
@@ -113,6 +115,9 @@ def session_hash(http_request: HttpRequest | None) -> str:
     if http_request is None:
         return ""
     session = getattr(http_request, "session", None)
+    pinned = session.get(VISITOR_SESSION_KEY) if session is not None and session.session_key else None
+    if pinned:  # see pin_visitor
+        return str(pinned)
     key = getattr(session, "session_key", None) if session is not None else None
     if not key and http_request.COOKIES.get(settings.CSRF_COOKIE_NAME):
         key = "csrf:" + http_request.COOKIES[settings.CSRF_COOKIE_NAME]
@@ -122,6 +127,17 @@ def session_hash(http_request: HttpRequest | None) -> str:
     if not key:
         return ""
     return salted_hmac("search.analytics.recorder.session", key, algorithm="sha256").hexdigest()[:32]
+
+
+def pin_visitor(http_request: HttpRequest) -> None:
+    """Keep the visitor's hash in the session as it is now, before something is written to it
+    (search.analytics.attribution): the first write creates the session (a new key) and a login
+    cycles it, and neither may change the visitor an A/B test assigned, nor split its searches."""
+    session = getattr(http_request, "session", None)
+    if session is not None and not session.get(VISITOR_SESSION_KEY):
+        visitor = session_hash(http_request)
+        if visitor:
+            session[VISITOR_SESSION_KEY] = visitor
 
 
 def request_filters(search_request: SearchRequest) -> dict:
@@ -155,7 +171,19 @@ def record_search(http_request: HttpRequest | None, search_request: SearchReques
         "session_hash": session_hash(http_request),
         "created_at": timezone.now().isoformat(),
     }
+    if search_request.variant:
+        payload["variant"] = search_request.variant
     return token if _enqueue("search", payload) else ""
+
+
+def record_cart_add(search_token: str, product_id: int, quantity: int) -> bool:
+    """Record a product put in the cart after it was opened from the results page ``search_token``."""
+    token = _valid_token(search_token)
+    if token is None:
+        return False
+    payload = {"search_token": token, "product_id": int(product_id), "quantity": max(1, int(quantity)),
+               "created_at": timezone.now().isoformat()}
+    return _enqueue("cart", payload)
 
 
 def record_click(http_request: HttpRequest | None, product_id: int, position: int | None = None,
@@ -358,9 +386,10 @@ def _publish_batch(batch: list[tuple[str, dict]]) -> None:
         return
     searches = [payload for kind, payload in batch if kind == "search"]
     clicks = [payload for kind, payload in batch if kind == "click"]
+    carts = [payload for kind, payload in batch if kind == "cart"]
     eager = bool(record_events.app.conf.task_always_eager)
     try:
-        result = record_events.delay(searches, clicks)
+        result = record_events.delay(searches, clicks, carts) if carts else record_events.delay(searches, clicks)
     except Exception as exc:
         _count_dropped(len(batch), "publish_failed")
         if eager:  # the task itself failed (eager tasks that propagate): not the broker

@@ -26,8 +26,9 @@ from celery import shared_task
 from django.db import connection, transaction
 from django.utils.dateparse import parse_datetime
 
-from search.analytics.models import ClickEvent, SearchEvent
+from search.analytics.models import CartEvent, ClickEvent, SearchEvent
 from search.analytics.retention import purge_events
+from search.merchandising.experiments import parse_serving_key
 from search.merchandising.validators import QUERY_MAX
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,11 @@ def _created_at(value: str) -> datetime:
 
 def _search_event(payload: dict) -> SearchEvent:
     token = uuid.UUID(payload["token"])
+    served = parse_serving_key(str(payload.get("variant") or ""))
+    experiment, variant = served if served else (0, "")
     return SearchEvent(
+        experiment=experiment,
+        variant=variant,
         token=token,
         action=token,  # its own action until linked to the previous page's
         query=str(payload["query"])[:QUERY_MAX],
@@ -89,16 +94,25 @@ def _valid(build, payloads, *args) -> list:
     return events
 
 
+def _cart_event(payload: dict) -> CartEvent:
+    return CartEvent(search_token=uuid.UUID(payload["search_token"]), product_id=int(payload["product_id"]),
+                     quantity=max(1, int(payload.get("quantity") or 1)), created_at=_created_at(payload["created_at"]))
+
+
 @shared_task(name="search.tasks.record_events", ignore_result=True, acks_late=False)
-def record_events(searches: list[dict] | None = None, clicks: list[dict] | None = None) -> None:
+def record_events(searches: list[dict] | None = None, clicks: list[dict] | None = None,
+                  carts: list[dict] | None = None) -> None:
     """Insert a batch of SearchEvents, then of ClickEvents (a click takes the query of its
-    search when that is known, the batch's own searches included)."""
+    search when that is known, the batch's own searches included), then of CartEvents."""
     search_events = _valid(_search_event, searches)
     if search_events:
         with transaction.atomic():
             link_actions(search_events)
             # ignore_conflicts: a redelivered batch writes no search twice.
             SearchEvent.objects.bulk_create(search_events, ignore_conflicts=True)
+    cart_events = _valid(_cart_event, carts)
+    if cart_events:
+        CartEvent.objects.bulk_create(cart_events)
     if not clicks:
         return
     tokens = set()
@@ -183,3 +197,12 @@ def link_actions(events: list[SearchEvent]) -> None:
 def purge_search_analytics() -> tuple[int, int]:
     """Beat task: delete the events older than SEARCH_ANALYTICS_RETENTION_DAYS."""
     return purge_events()
+
+
+@shared_task(name="search.tasks.sum_search_figures", ignore_result=True)
+def sum_search_figures() -> int:
+    """Beat task: write the daily sums of the settled days (search.analytics.stats)."""
+    # A cycle otherwise: stats → attribution → recorder, which imports this module's record_events.
+    from search.analytics.stats import sum_settled_days
+
+    return sum_settled_days()

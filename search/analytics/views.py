@@ -6,7 +6,8 @@ from the request. POST (``navigator.sendBeacon`` from a page that navigates itse
 records and answers 204, without the CSRF token (a beacon sends no header; a forged
 click adds one analytics row, and the endpoint is rate-limited with the search pages).
 Parameters: ``p`` product id, ``pos`` position (from 1), ``t`` the search's token,
-``q`` the query.
+``q`` the query. Both remember in the session which search led to the product
+(search.analytics.attribution), for the cart and the order.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from search.analytics.attribution import remember_click
 from search.analytics.recorder import MAX_POSITION, record_click
 from store.models import Product
 
@@ -41,11 +43,13 @@ def click(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         if Product.objects.visible().filter(pk=product_id).exists():
             record_click(request, product_id, position, token, query)
+            remember_click(request, product_id, token)
         response = HttpResponse(status=204)
     else:
         product = get_object_or_404(Product.objects.visible(), pk=product_id)
         if request.method == "GET":  # HEAD (link checkers, previews) records nothing
             record_click(request, product_id, position, token, query)
+            remember_click(request, product_id, token)
         response = HttpResponseRedirect(product.get_absolute_url())
     add_never_cache_headers(response)
     response["X-Robots-Tag"] = "noindex, nofollow"

@@ -19,6 +19,7 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from search.documents import EPOCH, ID_SPACE
+from search.merchandising.experiments import Experiment, ExperimentVariant
 from search.merchandising.models import (
     BoostRule,
     FacetSetting,
@@ -62,6 +63,10 @@ class CompiledRules:
     # Facet curation by category slug path (search.models.FacetSetting / PriceBucketing).
     facet_settings: dict[str, list[FacetCuration]] = field(default_factory=dict)
     price_bucketing: dict[str, PriceChoice] = field(default_factory=dict)
+    # A/B tests (search.merchandising.experiments): the rules of each variant of the drafts and
+    # of the running experiment, by serving key ("12:b"); and the running one's (id, % in B).
+    variants: dict[str, CompiledRules] = field(default_factory=dict)
+    running_experiment: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -133,9 +138,8 @@ def versioned_rules() -> tuple[int, CompiledRules]:
         return _memo["version"], _memo["rules"]
 
 
-def load_rules() -> CompiledRules:
-    rules = CompiledRules()
-    for s in SynonymSet.objects.filter(is_active=True):
+def _add_synonyms(rules: CompiledRules, sets) -> None:
+    for s in sets:
         terms = [words_of(t) for t in s.term_list()]
         terms = [t for t in terms if t]
         if len(terms) < 2:
@@ -144,12 +148,25 @@ def load_rules() -> CompiledRules:
         heads = terms if s.kind == SynonymSet.Kind.TWO_WAY else terms[:1]
         for head in heads:
             rules.synonyms.append((window, str(s), head, terms))
-    for b in BoostRule.objects.filter(is_active=True).select_related("brand", "category"):
+
+
+def _add_boosts(rules: CompiledRules, boosts) -> None:
+    for b in boosts.select_related("brand", "category"):
         rules.boosts.append((Window(b.starts_at, b.ends_at), b))
-    for p in PinRule.objects.filter(is_active=True).prefetch_related("entries"):
+
+
+def _add_pins(rules: CompiledRules, pin_rules) -> None:
+    for p in pin_rules.prefetch_related("entries"):
         pins = [e.product_id for e in p.entries.all() if e.action == "pin"]
         hides = [e.product_id for e in p.entries.all() if e.action == "hide"]
         rules.pins.setdefault(p.query, []).append((Window(p.starts_at, p.ends_at), pins, hides))
+
+
+def load_rules() -> CompiledRules:
+    rules = CompiledRules()
+    _add_synonyms(rules, SynonymSet.objects.filter(is_active=True))
+    _add_boosts(rules, BoostRule.objects.filter(is_active=True))
+    _add_pins(rules, PinRule.objects.filter(is_active=True))
     for r in Redirect.objects.filter(is_active=True):
         rules.redirects.setdefault(r.query, []).append((Window(r.starts_at, r.ends_at), r.url))
     for w in FieldWeights.objects.filter(is_active=True).order_by("-updated_at"):
@@ -161,7 +178,29 @@ def load_rules() -> CompiledRules:
             FacetCuration(f.attribute, f.label, f.position, f.visible))
     for pb in PriceBucketing.objects.select_related("category"):
         rules.price_bucketing[pb.category.slug_path] = PriceChoice(pb.mode, pb.step, pb.range_count)
+    _add_experiments(rules)
     return rules
+
+
+def _add_experiments(rules: CompiledRules) -> None:
+    """Each variant of the drafts and of the running experiment: the live rules plus its own
+    (its rules even when switched off for everyone, its field weights first)."""
+    served = (Experiment.Status.DRAFT, Experiment.Status.RUNNING)
+    for variant in ExperimentVariant.objects.filter(experiment__status__in=served).select_related("experiment"):
+        own = CompiledRules(
+            synonyms=list(rules.synonyms), boosts=list(rules.boosts),
+            pins={query: list(entries) for query, entries in rules.pins.items()}, redirects=rules.redirects,
+            weights=list(rules.weights), facet_settings=rules.facet_settings, price_bucketing=rules.price_bucketing)
+        _add_synonyms(own, variant.synonyms.filter(is_active=False))
+        _add_boosts(own, variant.boosts.filter(is_active=False))
+        _add_pins(own, variant.pins.filter(is_active=False))
+        weights = variant.field_weights()
+        if weights is not None:
+            named = zip(("name", "brand", "category_text", "attribute_text", "description"), weights, strict=True)
+            own.weights.insert(0, (Window(None, None), tuple((name, float(w)) for name, w in named)))
+        rules.variants[variant.serving_key] = own
+        if variant.experiment.status == Experiment.Status.RUNNING:
+            rules.running_experiment = (variant.experiment_id, variant.experiment.b_percent)
 
 
 def nearest_setting(settings_by_path: dict, category_path: str | None):
@@ -234,8 +273,12 @@ class Resolution:
     hidden_ids: tuple[int, ...] = ()
 
 
-def resolve(text: str, rules: CompiledRules | None = None, now: datetime | None = None) -> Resolution:
+def resolve(text: str, rules: CompiledRules | None = None, now: datetime | None = None,
+            variant: str = "") -> Resolution:
+    """The rules for ``text``; ``variant``: an experiment variant's (SearchRequest.variant), if
+    it is still served (else the live rules)."""
     rules = rules or current_rules()
+    rules = rules.variants.get(variant, rules) if variant else rules
     now = now or timezone.now()
     query = normalise_query(text)
     redirect = next((url for window, url in rules.redirects.get(query, []) if window.live(now)), None)

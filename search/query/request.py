@@ -78,6 +78,9 @@ class SearchRequest:
     # that keeps one shopper's pages on the same shard copies, so paging stays stable across
     # replicas. An engine without replicas ignores it; the result caches leave it out of keys.
     preference: str = ""
+    # Set by the web layer (never from the URL): the A/B test variant this visitor is served
+    # ("12:b", search.merchandising.experiments), "" for none. Part of the result caches' keys.
+    variant: str = ""
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_LENGTH:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.http import HttpRequest
 
+from search.analytics.experiments import assigned_variant
 from search.analytics.recorder import click_url_maker, record_search
 from search.backends import SearchUnavailable
 from search.facets import FACETS, Chip, FacetGroup, LinkContext, facet_for, parse_request
@@ -149,8 +150,7 @@ def build_listing(
         params = {name: values for name, values in params.items() if name != "category"}
     listing = Listing(base_url=base_url, params=params, fixed_category=category is not None)
     try:
-        listing.search_request = replace(parse_request(params, category=category),
-                                         preference=search_preference(http_request))
+        listing.search_request = served_request(parse_request(params, category=category), http_request)
         started = time.perf_counter()
         listing.result = search_products(listing.search_request)
         track_clicks(http_request, listing.search_request, listing.result, time.perf_counter() - started)
@@ -163,6 +163,13 @@ def build_listing(
         return listing
     _decorate(listing, category_url)
     return listing
+
+
+def served_request(search_request: SearchRequest, http_request: HttpRequest | None) -> SearchRequest:
+    """The request with what the shopper's session adds: the engine preference, and the A/B
+    test variant for a text search (browse listings are the same for every variant)."""
+    variant = assigned_variant(http_request) if search_request.text and not search_request.autocomplete else ""
+    return replace(search_request, preference=search_preference(http_request), variant=variant)
 
 
 def search_preference(http_request: HttpRequest | None) -> str:

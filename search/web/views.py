@@ -21,7 +21,7 @@ from search.facets import parse_request
 from search.query.request import InvalidSearchRequest
 from search.result_cache import browse_fragment_key
 from search.services import autocomplete, search_products
-from search.web.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, search_preference, track_clicks
+from search.web.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, served_request, track_clicks
 from search.web.openapi import AUTOCOMPLETE_MAX_LENGTH, openapi_document
 from search.web.serializers import serialize_result, serialize_suggestions
 from store.models import Category
@@ -83,7 +83,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
 def api_search(request: HttpRequest) -> HttpResponse:
     try:
         # The shopper's own shard copies, as on the page: stable paging across replicas.
-        search_request = parse_request(request.GET, preference=search_preference(request))
+        search_request = served_request(parse_request(request.GET), request)
         started = time.perf_counter()
         result = search_products(search_request)
         track_clicks(request, search_request, result, time.perf_counter() - started)

@@ -1,0 +1,39 @@
+"""Which variant of the running A/B test a visitor is served (search.merchandising.experiments).
+
+A stable hash of the experiment and of the visitor's hash (search.analytics.recorder.session_hash,
+pinned in the session once the session is written to) picks the variant: the same visitor gets
+the same variant on every page, in every process, with nothing stored; over many visitors the
+split is the experiment's share. A visitor that cannot be told apart from others (no session, no
+cookie, no address) is served the default configuration and is in no variant.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.db import DatabaseError
+from django.http import HttpRequest
+
+from search.analytics.recorder import session_hash
+from search.merchandising.rules import current_rules
+
+
+def variant_of(experiment_id: int, b_percent: int, visitor: str) -> str:
+    """"a" or "b" for ``visitor`` (a session hash): the first 8 bytes of a SHA-256, mod 100."""
+    digest = hashlib.sha256(f"search-experiment:{experiment_id}:{visitor}".encode()).digest()
+    return "b" if int.from_bytes(digest[:8], "big") % 100 < b_percent else "a"
+
+
+def assigned_variant(http_request: HttpRequest | None) -> str:
+    """The serving key ("12:b") of the visitor's variant of the running experiment, or ""."""
+    try:
+        running = current_rules().running_experiment
+    except DatabaseError:  # the search itself answers from what is left: no variant meanwhile
+        return ""
+    if running is None or http_request is None:
+        return ""
+    visitor = session_hash(http_request)
+    if not visitor:
+        return ""
+    experiment_id, b_percent = running
+    return f"{experiment_id}:{variant_of(experiment_id, b_percent, visitor)}"
