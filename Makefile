@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_PRODUCTS ?= 3000
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench browser lock
+.PHONY: install run test lint bench browser lock nginx prod-local prod-local-stop prod-local-status prod-drill
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,3 +50,27 @@ bench: install
 lock: install
 	$(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 --generate-hashes \
 	  --custom-compile-command "make lock" $(LOCK_FLAGS) -o requirements.lock
+
+# The production topology as processes of this machine (deploy/local, deploy/README.md): nginx
+# with TLS, two gunicorn replicas on the production settings, a PostgreSQL primary and its
+# streaming replica, Redis, osmem-server as Elasticsearch, a Celery worker and beat; all under
+# var/prod-local/, on 127.0.0.1 ports 21600-21699 (PROD_LOCAL_PORT_BASE). Stop removes it all.
+nginx:
+	@test -x /usr/sbin/nginx || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null) ; } || \
+	  { echo "nginx could not be installed (needs root and apt-get): install Debian's nginx"; exit 1; }
+
+prod-local: install nginx
+	$(BIN)/python -m deploy.local up
+
+prod-local-stop:
+	$(BIN)/python -m deploy.local down
+
+prod-local-status:
+	$(BIN)/python -m deploy.local status
+
+# Faults under load against the running prod-local (started first if it is not up, and then
+# stopped again): prints requests, errors and p95 per step; exit 1 on a failed request outside
+# a fault's own in-flight window. DRILL_SECONDS: seconds of load per step.
+prod-drill: install nginx
+	$(BIN)/python bench/prod_drill.py

@@ -21,6 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import ROOT, machine  # noqa: E402
 
 ORDER = ["reference.py"]  # first, so the page reads top-down from the baseline
+# Scripts with a make target of their own, not run by `make bench`.
+SEPARATE = {"prod_drill.py": "make prod-drill (starts the whole prod-local topology)"}
 FIGURE_PREFIX = "FIGURE "
 
 
@@ -34,7 +36,8 @@ class Run:
 
 
 def scripts() -> list[Path]:
-    found = sorted(p for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_") and p.name != "run_all.py")
+    found = sorted(p for p in (ROOT / "bench").glob("*.py") if not p.name.startswith("_") and p.name != "run_all.py"
+             and p.name not in SEPARATE)
     return sorted(found, key=lambda p: (p.name not in ORDER, p.name))
 
 
