@@ -403,6 +403,10 @@ AUTOCOMPLETE_CACHE_SECONDS = env.int("AUTOCOMPLETE_CACHE_SECONDS", default=60)
 AUTOCOMPLETE_CACHE_MAX_CHARS = env.int("AUTOCOMPLETE_CACHE_MAX_CHARS", default=12)
 # Entries made this soon after an index write live only this long (Elasticsearch's refresh).
 SEARCH_CACHE_REFRESH_GRACE_SECONDS = env.float("SEARCH_CACHE_REFRESH_GRACE_SECONDS", default=2.0)
+# How late cached listings may show a stock, units-sold or price change (an order, a price
+# update: indexing.outbox.LISTING_ONLY_FIELDS), which then invalidates nothing; 0: at once,
+# as any other change (every cached listing made stale).
+SEARCH_CACHE_STALE_SECONDS = env.int("SEARCH_CACHE_STALE_SECONDS", default=30)
 
 # --- Read replica (config/db_router.py): read-only catalog pages may read from it.
 DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")

@@ -18,6 +18,9 @@ class OutboxEntry(models.Model):
     available_at = models.DateTimeField(null=True, blank=True, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Only fields that listings may show late changed (stock, units sold, prices:
+    # indexing.outbox.LISTING_ONLY_FIELDS): the drain does not make every cached listing stale.
+    listing_only = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["id"]

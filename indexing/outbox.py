@@ -10,9 +10,17 @@ from .models import OutboxEntry
 logger = logging.getLogger(__name__)
 
 
-def record_changes(product_ids: Iterable[int]) -> None:
-    """Write one outbox row per product; on commit, ask a worker to drain them."""
-    rows = [OutboxEntry(product_id=pid) for pid in set(product_ids)]
+# What a listing may show late (search.result_cache: at most SEARCH_CACHE_STALE_SECONDS), as
+# the product page, the cart and checkout read them from the database: what an order (stock,
+# units sold) or a price update writes. ``updated_at`` moves with every update.
+LISTING_ONLY_FIELDS = frozenset({"stock_quantity", "sales_count", "price", "compare_at_price", "updated_at"})
+
+
+def record_changes(product_ids: Iterable[int], fields: Iterable[str] | None = None) -> None:
+    """Write one outbox row per product; on commit, ask a worker to drain them. ``fields``:
+    the product fields a bulk update wrote (None: any, as a save)."""
+    listing_only = fields is not None and set(fields) <= LISTING_ONLY_FIELDS
+    rows = [OutboxEntry(product_id=pid, listing_only=listing_only) for pid in set(product_ids)]
     if not rows:
         return
     OutboxEntry.objects.bulk_create(rows, batch_size=1000)

@@ -9,9 +9,9 @@ from .outbox import record_changes
 
 
 @receiver(products_changed)
-def products_updated(sender, product_ids, **kwargs) -> None:
+def products_updated(sender, product_ids, fields=None, **kwargs) -> None:
     """A queryset update (stock, prices…): inside its transaction, like a save's rows."""
-    record_changes(product_ids)
+    record_changes(product_ids, fields)
 
 
 @receiver(post_save, sender=Product)

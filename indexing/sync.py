@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from search.backends import SearchUnavailable, get_backend
 from search.documents import documents_for
-from store.caching import bump_listing_generation
+from store.caching import bump_listing_generation, note_listing_only_change
 
 from .models import OutboxEntry
 
@@ -34,10 +34,13 @@ def drain_outbox(batch_size: int = BATCH_SIZE, max_batches: int | None = None) -
     synced = 0
     batches = 0
     while max_batches is None or batches < max_batches:
-        done = _drain_batch(batch_size)
-        if done is None:
+        drained = _drain_batch(batch_size)
+        if drained is None:
             break
-        if done:
+        done, listing_only = drained
+        if done and listing_only:
+            note_listing_only_change()  # cached listings show it within SEARCH_CACHE_STALE_SECONDS
+        elif done:
             bump_listing_generation()  # cached listings and suggestions now show this batch
         synced += done
         batches += 1
@@ -53,7 +56,8 @@ def _pending_rows(batch_size: int):
     return list(rows[:batch_size])
 
 
-def _drain_batch(batch_size: int) -> int | None:
+def _drain_batch(batch_size: int) -> tuple[int, bool] | None:
+    """(products synced, whether only listing-only fields changed), None when nothing is pending."""
     backend = get_backend()
     with transaction.atomic():
         rows = _pending_rows(batch_size)
@@ -68,7 +72,8 @@ def _drain_batch(batch_size: int) -> int | None:
         for row in rows:
             if row.product_id in rejected:
                 _back_off(row, rejected[row.product_id])
-    return len(product_ids) - len(rejected)
+    listing_only = not gone and all(r.listing_only for r in rows)
+    return len(product_ids) - len(rejected), listing_only
 
 
 def _back_off(row: OutboxEntry, reason: str) -> None:

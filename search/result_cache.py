@@ -14,8 +14,14 @@
 Invalidation: each key holds the generation, a number the outbox drain bumps after
 every batch it wrote to the engine (``bump_listing_generation``, called by
 ``indexing.sync``) and a finished reindex bumps too. A bump makes every older entry
-unreachable at once (they expire on their own TTL), so a price or stock change is on
-the listings as soon as it is in the index. Entries made within
+unreachable at once (they expire on their own TTL), so a change is on the listings as
+soon as it is in the index. Except a batch of stock, units-sold and price changes only
+(what orders and price updates write; ``indexing.outbox.LISTING_ONLY_FIELDS``), which
+would otherwise empty the cache with every order: it bumps nothing and notes the time
+(``note_listing_only_change``); an entry made before that time is served at most
+``SEARCH_CACHE_STALE_SECONDS`` (30) after it was made, so such a change is on every listing
+within that bound of reaching the index (each entry holds when it was made). The product
+page, cart and checkout read those fields from the database. Entries made within
 ``SEARCH_CACHE_REFRESH_GRACE_SECONDS`` of a bump live only that long: Elasticsearch
 shows a write after its refresh interval, and a search in between must not pin the
 old result for the whole TTL.
@@ -44,7 +50,7 @@ from django.dispatch import receiver
 
 from search.merchandising.rules import rules_version
 from search.query.request import DEFAULT_PAGE_SIZE, SearchRequest
-from store.caching import GENERATION_KEY, bump_listing_generation
+from store.caching import GENERATION_KEY, LISTING_ONLY_CHANGE_KEY, bump_listing_generation
 
 # Fields of a SearchRequest that a cacheable browse request may set; any other must keep its default.
 _BROWSE_FIELDS = {"category", "sort", "page", "page_size", "with_facets"}
@@ -62,14 +68,27 @@ def _versions() -> tuple[int, int]:
 
 def _versions_and(keys: tuple[str, ...]) -> tuple[tuple[int, int], dict]:
     """The versions and the cache entries of ``keys``, all in one cache round trip (the rules
-    version is this process's, see the module's docstring)."""
+    version is this process's, see the module's docstring). ``found`` also holds the time of
+    the last listing-only change under LISTING_ONLY_CHANGE_KEY (see ``_fresh``)."""
     rules = rules_version()
-    found = cache.get_many([GENERATION_KEY, *keys])
+    found = cache.get_many([GENERATION_KEY, LISTING_ONLY_CHANGE_KEY, *keys])
     if GENERATION_KEY not in found:
         # Never bumped yet: store the 0 this means (bumps incr it), so that later reads hit
         # and the hit ratio counts cached data, not absent counters.
         cache.add(GENERATION_KEY, 0, None)
     return (found.get(GENERATION_KEY) or 0, rules), found
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _fresh(made_ms: int, found: dict) -> bool:
+    """Whether an entry made at ``made_ms`` (when its versions were read) may still be served: made
+    after the last listing-only change, or younger than the staleness allowed for such changes."""
+    stale = settings.SEARCH_CACHE_STALE_SECONDS
+    changed = found.get(LISTING_ONLY_CHANGE_KEY) or 0
+    return stale <= 0 or changed < made_ms or _now_ms() - made_ms < stale * 1000
 
 
 def _entry_timeout(generation: int, ttl: int) -> int:
@@ -132,12 +151,14 @@ def cached_browse_listing(search: Callable) -> Callable:
             ttl = 0
         if not ttl:
             return search(request)
-        versions = _versions()  # read before searching: a bump during the search wins
+        made = _now_ms()
+        versions, found = _versions_and(())  # read before searching: a bump during the search wins
         key = _key(kind, versions, parts)
-        result = cache.get(key)
-        if result is None:
-            result = search(request)
-            cache.set(key, result, _entry_timeout(versions[0], ttl))
+        entry = cache.get(key)
+        if isinstance(entry, tuple) and len(entry) == 2 and _fresh(entry[0], found):
+            return entry[1]
+        result = search(request)
+        cache.set(key, (made, result), _entry_timeout(versions[0], ttl))
         return result
 
     return wrapper
@@ -154,13 +175,14 @@ def cached_autocomplete(suggest: Callable) -> Callable:
             return suggest(text, *args, **kwargs)
         key = _unversioned_key("suggest", (normalized, args, tuple(sorted(kwargs.items()))))
         # Read before suggesting, with the versions: a bump during the search wins.
+        made = _now_ms()
         versions, found = _versions_and((key,))
         entry = found.get(key)
         # An entry made for older versions is as good as absent (a bump makes it stale at once).
-        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == versions:
-            return entry[1]
+        if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == versions and _fresh(entry[1], found):
+            return entry[2]
         suggestions = suggest(text, *args, **kwargs)
-        cache.set(key, (versions, suggestions), _entry_timeout(versions[0], ttl))
+        cache.set(key, (versions, made, suggestions), _entry_timeout(versions[0], ttl))
         return suggestions
 
     return wrapper

@@ -5,8 +5,9 @@
   write and the commit cannot keep the old tree), or ``CATEGORY_MENU_CACHE_SECONDS``.
 * The **home page best sellers**: keyed by the listing generation that the outbox
   drain bumps (``search.result_cache``), like the other listings: a product change is
-  on the home page once it is in the index. Prices there are listing prices; the
-  product page, cart and checkout read the database.
+  on the home page once it is in the index; a stock, units-sold or price change (which
+  bumps nothing) within ``SEARCH_CACHE_STALE_SECONDS``, the most its entry lives. Prices
+  there are listing prices; the product page, cart and checkout read the database.
 * **Product page fragments** (description and specifications; the review list) are
   cached by the template (``{% cache %}``) under the product's id and ``updated_at``,
   which every product write moves (``save`` and ``ProductQuerySet.update``, including
@@ -65,6 +66,26 @@ def bump_listing_generation() -> int:
     new = max(int(time.time() * 1000), listing_generation() + 1)
     cache.set(GENERATION_KEY, new, None)  # no expiry: one small key
     return new
+
+
+# When the engine last took a change that listings may show late (stock, units sold, prices:
+# an order), in milliseconds since the epoch. It bumps no generation: cached listings made
+# before it are served at most SEARCH_CACHE_STALE_SECONDS after they were made.
+LISTING_ONLY_CHANGE_KEY = "search:listing-only-change"
+
+
+def note_listing_only_change() -> None:
+    """An outbox batch of stock, units-sold or price changes reached the engine."""
+    if settings.SEARCH_CACHE_STALE_SECONDS <= 0:
+        bump_listing_generation()
+    else:
+        cache.set(LISTING_ONLY_CHANGE_KEY, int(time.time() * 1000), None)
+
+
+def listing_timeout(ttl: int) -> int:
+    """The TTL of a cached listing that is keyed by the generation alone: at most the staleness allowed."""
+    stale = settings.SEARCH_CACHE_STALE_SECONDS
+    return min(ttl, stale) if stale > 0 and ttl else ttl
 
 
 def featured_key(limit: int) -> str:

@@ -127,8 +127,9 @@ class AttributeDefinition(models.Model):
             raise ValidationError(f"{value!r} is not an allowed {self.label}.")
 
 
-# Sent with ``product_ids`` when products change without a save() (a queryset update),
-# inside the change's transaction. The catalog knows nothing of who listens (the indexing app).
+# Sent with ``product_ids`` and ``fields`` (the names the update wrote) when products change
+# without a save() (a queryset update), inside the change's transaction. The catalog knows
+# nothing of who listens (the indexing app).
 products_changed = Signal()
 
 
@@ -140,7 +141,7 @@ class ProductQuerySet(models.QuerySet):
         with transaction.atomic(using=self.db):
             ids = list(self.values_list("pk", flat=True))
             count = super().update(**kwargs)
-            products_changed.send(sender=Product, product_ids=ids)
+            products_changed.send(sender=Product, product_ids=ids, fields=frozenset(kwargs))
         return count
 
     def visible(self) -> "ProductQuerySet":

@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
-from .caching import MENU_KEY, cached, featured_key
+from .caching import MENU_KEY, cached, featured_key, listing_timeout
 from .models import AttributeDefinition, Category, Product, ProductImage, Review
 
 
@@ -80,7 +80,7 @@ def product_card(product: Product) -> ProductCard:
 
 def featured_products(limit: int = 8) -> list[ProductCard]:
     """Best sellers that a shopper can buy now, from the cache until the index changes."""
-    return cached(featured_key(limit), settings.HOME_FEATURED_CACHE_SECONDS,
+    return cached(featured_key(limit), listing_timeout(settings.HOME_FEATURED_CACHE_SECONDS),
                   lambda: build_featured_products(limit))
 
 

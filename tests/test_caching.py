@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -158,6 +159,7 @@ def test_the_product_page_price_is_never_stale(client, tantivy_backend):
 
 
 def test_category_landing_pages_are_cached_until_the_outbox_drain(client, listing_cache, tantivy_backend):
+    listing_cache.SEARCH_CACHE_STALE_SECONDS = 0  # a price change invalidates at once, as any other
     catalog = build_catalog()
     crew = catalog.products["crew"]
     sync_index()
@@ -309,6 +311,7 @@ def test_query_results_are_cached_until_the_index_or_the_rules_change(listing_ca
     from search.services import search_products
 
     listing_cache.SEARCH_RESULTS_CACHE_SECONDS = 60
+    listing_cache.SEARCH_CACHE_STALE_SECONDS = 0  # a price change invalidates at once, as any other
     catalog = build_catalog()
     sync_index()
     request = SearchRequest(text="merino sweater", selected={"availability": True})
@@ -328,3 +331,48 @@ def test_query_results_are_cached_until_the_index_or_the_rules_change(listing_ca
     assert search_products(request).hits[0].price == Decimal("55.00")
     # page 4 and beyond are never cached
     assert search_products(SearchRequest(text="merino", page=4, page_size=1)).hits == []
+
+
+def test_orders_do_not_empty_the_results_cache_and_show_within_the_staleness_bound(listing_cache,
+                                                                                     tantivy_backend):
+    from django.db.models import F
+
+    from search.query.request import SearchRequest
+    from search.services import search_products
+
+    listing_cache.SEARCH_RESULTS_CACHE_SECONDS = 60
+    listing_cache.SEARCH_CACHE_STALE_SECONDS = 2
+    catalog = build_catalog()
+    sync_index()
+    merino, crew = catalog.products["merino"], catalog.products["crew"]
+    sweaters, tees = SearchRequest(text="merino sweater"), SearchRequest(text="t-shirt")
+    assert search_products(sweaters).hits[0].in_stock
+    assert crew.pk in {h.id for h in search_products(tees).hits}
+    generation = listing_generation()
+
+    # What an order writes (checkout.orders): stock and units sold, drained into the index.
+    Product.objects.filter(pk=merino.pk).update(stock_quantity=0, sales_count=F("sales_count") + 7)
+    sync_index()
+    assert tantivy_backend.get_document(merino.pk)["in_stock"] is False  # the index has it...
+    assert listing_generation() == generation  # ...and no cached listing was invalidated
+    assert search_products(sweaters).hits[0].in_stock  # served from the cache, within the bound
+    Product.objects.filter(pk=crew.pk).update(name="Renamed Crew Neck T-Shirt")
+    index_behind_the_cache(tantivy_backend, Product.objects.get(pk=crew.pk))
+    assert "Renamed Crew Neck T-Shirt" not in names(search_products(tees))  # the other page too
+
+    time.sleep(2.2)  # past SEARCH_CACHE_STALE_SECONDS: the entries made before the order are gone
+    assert not search_products(sweaters).hits[0].in_stock
+    # An entry made after the order lives its whole TTL while no other such change comes.
+    Product.objects.filter(pk=merino.pk).update(name="Merino Wool Sweater Renamed")
+    index_behind_the_cache(tantivy_backend, Product.objects.get(pk=merino.pk))
+    assert names(search_products(sweaters))[0] == "Merino Wool Sweater"
+
+    # Any other change (a name, through the outbox) invalidates every listing at once.
+    sync_index()
+    assert listing_generation() > generation
+    assert names(search_products(sweaters))[0] == "Merino Wool Sweater Renamed"
+    assert "Renamed Crew Neck T-Shirt" in names(search_products(tees))
+
+
+def names(result) -> list[str]:
+    return [h.name for h in result.hits]

@@ -24,6 +24,7 @@ from search.services import autocomplete, search_products
 from search.web.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, served_request, track_clicks
 from search.web.openapi import AUTOCOMPLETE_MAX_LENGTH, openapi_document
 from search.web.serializers import serialize_result, serialize_suggestions
+from store.caching import listing_timeout
 from store.models import Category
 
 # Short: suggestions follow the catalog within a minute and depend on nothing but q.
@@ -143,7 +144,8 @@ def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
     fragment_key = browse_fragment_key(listing.search_request, request.GET)
     tracked = listing.result is not None and any(getattr(h, "click_url", "") for h in listing.result.hits)
     if listing.status == 200 and fragment_key and not tracked:  # per-search click tokens: never shared
-        context.update(listing_cache_seconds=settings.LISTING_CACHE_SECONDS, listing_cache_key=fragment_key)
+        context.update(listing_cache_seconds=listing_timeout(settings.LISTING_CACHE_SECONDS),
+                       listing_cache_key=fragment_key)
     else:
         context.update(listing_cache_seconds=0, listing_cache_key="")
     return unavailable(render(request, "store/category.html", context, status=listing.status))
