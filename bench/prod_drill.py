@@ -24,7 +24,9 @@ people's work): latencies are for this machine at that moment only.
 from __future__ import annotations
 
 import argparse
+import datetime
 import html.parser
+import os
 import random
 import re
 import sys
@@ -33,7 +35,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import requests  # noqa: E402
 from harness import figure, machine  # noqa: E402
@@ -259,6 +262,7 @@ def drill(args) -> int:
     ]
     load = Load(args.clients)
     backlog_before = outbox_backlog()
+    load_before = f"{os.getloadavg()[0]:.1f}"
     load.start()
     time.sleep(3)  # logged in, warm
     for step in steps:
@@ -306,22 +310,39 @@ def drill(args) -> int:
     if backlog:
         failed_run = True
 
-    print()
-    print(f"machine: {machine()}")
-    print(f"{args.clients} clients, {args.seconds:.0f} s per step; outbox {backlog_before} rows before, "
-          f"{backlog} after the drain")
-    print()
-    print("| step | requests (search / page / checkout) | failed | of which in flight at the fault | "
-          "failed outside | p95 ms | notes |")
-    print("|---|---|---|---|---|---|---|")
+    lines = [
+        f"machine: {machine()}; load average before the drill {load_before}, after {os.getloadavg()[0]:.1f} "
+        "(1 min; other people's work shares the 2 cores)",
+        f"{args.clients} clients (each a visitor searching and browsing, and a logged-in buyer), "
+        f"{args.seconds:.0f} s per step; outbox {backlog_before} rows before, {backlog} after the drain",
+        "",
+        "| step | requests (search / page / checkout) | failed | of which in flight at the fault | "
+        "failed outside | p95 ms | notes |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for name, total, kinds, errors, in_window, outside, p95_ms, notes in rows:
-        print(f"| {name} | {total} ({kinds['search']} / {kinds['page']} / {kinds['checkout']}) | {errors} | "
-              f"{in_window} | {outside} | {p95_ms:.0f} | {notes} |")
-    total_hits = len(load.hits)
+        lines.append(f"| {name} | {total} ({kinds['search']} / {kinds['page']} / {kinds['checkout']}) | {errors} | "
+                     f"{in_window} | {outside} | {p95_ms:.0f} | {notes} |")
+    lines.append(f"\n{len(load.hits)} requests in all; {'PASSED' if not failed_run else 'FAILED'}")
+    print("\n" + "\n".join(lines))
     figure("failover drill: failed requests outside a fault's in-flight window",
            sum(row[5] for row in rows), "requests", target="0", met=not failed_run)
-    print(f"\n{total_hits} requests in all; {'PASSED' if not failed_run else 'FAILED'}")
+    write_section(lines)
     return 1 if failed_run else 0
+
+
+def write_section(lines: list[str]) -> None:
+    """This run's figures into docs/PERFORMANCE.md, replacing the last run's (`make bench` keeps
+    the section: bench/run_all.py's SEPARATE)."""
+    page = ROOT / "docs" / "PERFORMANCE.md"
+    text = page.read_text() if page.exists() else "# Performance\n"
+    section = (f"<!-- prod_drill -->\n## prod_drill\n\n`bench/prod_drill.py` (`make prod-drill`), "
+               f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC\n\n" + "\n".join(lines)
+               + "\n<!-- /prod_drill -->")
+    pattern = re.compile(r"^<!-- prod_drill -->$.*?^<!-- /prod_drill -->$", re.M | re.S)
+    text = pattern.sub(lambda _: section, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    page.write_text(text.rstrip("\n") + "\n")
+    print(f"wrote the prod_drill section of {page.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 import subprocess
 import sys
 import time
@@ -84,6 +85,13 @@ def summary(runs: list[Run]) -> str:
     )
 
 
+def separate_sections(page: str) -> str:
+    """The sections the SEPARATE scripts wrote into the page (between ``<!-- name -->`` and
+    ``<!-- /name -->``): kept as they are, since this run did not measure them."""
+    found = re.finditer(r"^<!-- ([a-z_]+) -->$.*?^<!-- /\1 -->$", page, re.M | re.S)
+    return "".join("\n" + match.group(0) + "\n" for match in found if f"{match.group(1)}.py" in SEPARATE)
+
+
 def main() -> int:
     runs = [run(script) for script in scripts()]
     failed = [r.script.name for r in runs if r.returncode]
@@ -102,7 +110,9 @@ def main() -> int:
         "## Summary\n\n"
     )
     (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "PERFORMANCE.md").write_text(header + summary(runs) + "\n" + "\n".join(sections))
+    page = ROOT / "docs" / "PERFORMANCE.md"
+    kept = separate_sections(page.read_text()) if page.exists() else ""
+    page.write_text(header + summary(runs) + "\n" + "\n".join(sections) + kept)
     print(f"wrote docs/PERFORMANCE.md ({len(runs)} benchmarks, {len(failed)} failed)")
     return 1 if failed else 0
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import ssl
 import time
 
 import requests
@@ -53,7 +55,19 @@ def check_tls_and_static(log) -> None:
         raise CheckFailed(f"{assets[0]}: {asset.status_code}, Cache-Control {cache_control!r}")
     if "gunicorn" in asset.headers.get("Server", "").lower():
         raise CheckFailed(f"{assets[0]} was served by Django, not nginx")
-    log(f"TLS: GET / 200 ({home.raw.version / 10:.1f}), http:// redirects; {assets[0]}: {cache_control}")
+    log(f"TLS: GET / 200, {negotiated_protocol()} offered, http:// redirects; {assets[0]}: {cache_control}")
+
+
+def negotiated_protocol() -> str:
+    """What nginx agrees to speak when a client offers HTTP/2 (ALPN): h2 expected."""
+    context = ssl.create_default_context(cafile=str(topology.CERTS / "fullchain.pem"))
+    context.set_alpn_protocols(["h2", "http/1.1"])
+    with socket.create_connection(("127.0.0.1", topology.PORTS["https"]), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        protocol = tls.selected_alpn_protocol() or "http/1.1"
+    if protocol != "h2":
+        raise CheckFailed(f"nginx does not speak HTTP/2 over TLS (ALPN chose {protocol})")
+    return protocol
 
 
 def metrics_text(port: int) -> str:
