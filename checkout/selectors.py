@@ -66,7 +66,8 @@ def cart_view(cart: Cart | None) -> CartView:
         elif item.quantity > product.stock_quantity:
             problem = stock_message(product, 0)
         line_total = money(product.price * item.quantity)
-        view.lines.append(CartLine(item, product, product.price, line_total, images[0].url if images else "", problem))
+        image = images[0].source if images else ""
+        view.lines.append(CartLine(item, product, product.price, line_total, image, problem))
         view.subtotal += line_total
     view.subtotal = money(view.subtotal)
     return view

@@ -31,6 +31,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
+    "imagekit",
     "treebeard",
     "django_unicorn",
     "store",
@@ -192,6 +194,22 @@ USE_TZ = True
 STATIC_URL = env("STATIC_URL", default="/static/")
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# --- Uploaded media (product images, their thumbnails, the logo), through Django's storage
+# API: the file system under var/media/, or S3 with MEDIA_STORAGE_BACKEND=storages.backends.s3.S3Storage
+# (pip install '.[s3]'; AWS_STORAGE_BUCKET_NAME etc. as django-storages documents).
+MEDIA_URL = env("MEDIA_URL", default="/media/")
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_STORAGE_BACKEND = env("MEDIA_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage")
+STORAGES = {
+    "default": {"BACKEND": MEDIA_STORAGE_BACKEND},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Django serves MEDIA_URL itself (embedded mode, tests); in production nginx or the bucket does.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# Thumbnails are written when an image is saved (store.images): a page only names them.
+IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY = "imagekit.cachefiles.strategies.Optimistic"
+IMAGEKIT_CACHEFILE_DIR = "thumbnails"
 
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="USD")
 ADMIN_URL = env("ADMIN_URL", default="admin/")

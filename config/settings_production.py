@@ -4,9 +4,11 @@ start with DEBUG on or the embedded default secret key."""
 from django.core.exceptions import ImproperlyConfigured
 
 from .settings import *  # noqa: F401,F403
-from .settings import DEFAULT_SECRET_KEY, LOGGING, env
+from .settings import DEFAULT_SECRET_KEY, LOGGING, MEDIA_STORAGE_BACKEND, env
 
 DEBUG = env.bool("DEBUG", default=False)
+# nginx (or the bucket) serves uploaded media, not Django.
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=False)
 SECRET_KEY = env("SECRET_KEY", default=DEFAULT_SECRET_KEY)
 if DEBUG:
     raise ImproperlyConfigured("Production settings refuse to run with DEBUG on.")
@@ -14,7 +16,7 @@ if SECRET_KEY == DEFAULT_SECRET_KEY or len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("Production settings need SECRET_KEY set to a random value of 32+ characters.")
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": MEDIA_STORAGE_BACKEND},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
 }
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -2,6 +2,8 @@
 the environment names others."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/catalog")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -23,3 +25,6 @@ CATEGORY_MENU_CACHE_SECONDS = 0
 HOME_FEATURED_CACHE_SECONDS = 0
 # Every test client is 127.0.0.1; tests/test_security.py turns the limits on with its own addresses.
 RATELIMIT_ENABLED = False
+
+# Uploads and the demo pictures in a directory of this database's test runs (drawn once, reused).
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"catalog-test-media-{os.environ['DATABASE_URL'].rsplit('/', 1)[-1]}"

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import NamedTuple, Protocol
 
 from search.query.text import query_words
-from store.models import AttributeDefinition, Category, Product, ProductImage
+from store.models import AttributeDefinition, Category, Product, ProductImage, image_source
 
 DESCRIPTION_INDEX_CHARS = 5000
 PREFIX_MAX_CHARS = 15
@@ -202,8 +202,9 @@ class DocumentBuilder:
         if images is None:
             images = ProductImage.objects.filter(product_id__in=[r.pk for r in rows])
         first_image: dict[int, str] = {}
-        for product_id, url in images.order_by("product_id", "position", "id").values_list("product_id", "url"):
-            first_image.setdefault(product_id, url)
+        for product_id, url, name in images.order_by("product_id", "position", "id").values_list(
+                "product_id", "url", "image"):
+            first_image.setdefault(product_id, image_source(url, name))  # an upload as media:<name>
         categories = self.categories
         return [
             _document(r, r.brand__name, r.brand__slug, categories.facts(r.category_id), r.vendor__slug or "",

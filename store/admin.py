@@ -14,10 +14,22 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.html import format_html
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
-from .models import AttributeDefinition, Brand, Category, Product, ProductImage, Review, Vendor
+from .images import image_url
+from .models import (
+    AttributeDefinition,
+    Brand,
+    Category,
+    FooterPage,
+    Product,
+    ProductImage,
+    Review,
+    ShopSettings,
+    Vendor,
+)
 from .services import refresh_rating
 
 MANAGE_ALL_PRODUCTS = "store.manage_all_products"
@@ -167,8 +179,14 @@ class ProductImageInline(admin.TabularInline):
     # Inline only (not registered on its own): an image is reachable only through a
     # product, whose admin already applies the vendor isolation.
     model = ProductImage
-    fields = ("url", "alt", "position")
+    fields = ("preview", "image", "url", "alt", "position")
+    readonly_fields = ("preview",)
     extra = 1
+
+    @admin.display(description="Preview")
+    def preview(self, image: ProductImage) -> str:
+        return format_html('<img src="{}" alt="" width="80" height="80">', image_url(image.source, 160)) \
+            if image.pk else "–"
 
 
 @admin.register(Product)
@@ -312,3 +330,26 @@ class ReviewAdmin(admin.ModelAdmin):
     @admin.action(description="Reject selected reviews", permissions=["change"])
     def reject(self, request: HttpRequest, queryset: QuerySet[Review]) -> None:
         self._moderate(request, queryset, Review.Status.REJECTED)
+
+
+# --- The shop's identity --------------------------------------------------------
+
+
+@admin.register(ShopSettings)
+class ShopSettingsAdmin(admin.ModelAdmin):
+    """One row: the list leads straight to it; it is never added twice nor deleted."""
+
+    list_display = ("name", "tagline")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and not ShopSettings.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: ShopSettings | None = None) -> bool:
+        return False
+
+
+@admin.register(FooterPage)
+class FooterPageAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "position", "is_published")
+    list_editable = ("position", "is_published")
+    prepopulated_fields: ClassVar[dict[str, tuple[str, ...]]] = {"slug": ("title",)}

@@ -8,6 +8,8 @@
   on the home page once it is in the index; a stock, units-sold or price change (which
   bumps nothing) within ``SEARCH_CACHE_STALE_SECONDS``, the most its entry lives. Prices
   there are listing prices; the product page, cart and checkout read the database.
+* The **shop's identity** (name, tagline, logo, footer pages: every page's header and
+  footer): until the shop settings or a footer page are saved or deleted.
 * **Product page fragments** (description and specifications; the review list) are
   cached by the template (``{% cache %}``) under the product's id and ``updated_at``,
   which every product write moves (``save`` and ``ProductQuerySet.update``, including
@@ -28,12 +30,13 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from treebeard.mp_tree import nodes_deleted, path_updated
 
-from .models import AttributeDefinition, Category
+from .models import AttributeDefinition, Category, FooterPage, ShopSettings
 
 MENU_KEY = "store:category-menu"
 # v2: the tiles are store.selectors.ProductCard (pickles of the earlier class must not be read).
 FEATURED_KEY = "store:featured:v2"
 ATTRIBUTE_LABELS_KEY = "store:attribute-labels-version"
+SHOP_KEY = "store:shop-identity"
 
 T = TypeVar("T")
 
@@ -137,3 +140,16 @@ def attribute_definition_changed(sender, **kwargs) -> None:
 
 def fragment_cache_seconds() -> int:
     return settings.PRODUCT_FRAGMENT_CACHE_SECONDS
+
+
+def forget_shop_identity() -> None:
+    cache.delete(SHOP_KEY)
+
+
+@receiver(post_save, sender=ShopSettings, dispatch_uid="store.caching.shop_saved")
+@receiver(post_delete, sender=ShopSettings, dispatch_uid="store.caching.shop_deleted")
+@receiver(post_save, sender=FooterPage, dispatch_uid="store.caching.footer_page_saved")
+@receiver(post_delete, sender=FooterPage, dispatch_uid="store.caching.footer_page_deleted")
+def shop_identity_changed(sender, **kwargs) -> None:
+    forget_shop_identity()
+    transaction.on_commit(forget_shop_identity)

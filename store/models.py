@@ -234,9 +234,21 @@ def image_url_is_safe(url: str) -> bool:
     return bool(seen) and (seen.startswith("/") or ":" not in seen.split("/", 1)[0])
 
 
+MEDIA_SOURCE_PREFIX = "media:"
+
+
+def image_source(url: str, image_name: str) -> str:
+    """``ProductImage.source`` from a row's two columns (the index reads them without models)."""
+    return f"{MEDIA_SOURCE_PREFIX}{image_name}" if image_name else url
+
+
 class ProductImage(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    url = models.CharField(max_length=500, help_text="Absolute URL or a path under the static/media root.")
+    # An upload (stored through Django's storage API: the file system, or S3 with django-storages)
+    # or an address: the upload wins when both are given. Thumbnails: store.images.
+    image = models.ImageField(upload_to="products/%Y/%m/", blank=True, max_length=300)
+    url = models.CharField(max_length=500, blank=True,
+                           help_text="Or an absolute URL or a path under the static root.")
     alt = models.CharField(max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
 
@@ -246,7 +258,15 @@ class ProductImage(models.Model):
     def __str__(self) -> str:
         return self.alt or self.url
 
+    @property
+    def source(self) -> str:
+        """What the pages and the index know the image by: ``media:<storage name>`` for an
+        upload (store.images makes its thumbnails), else the address."""
+        return f"{MEDIA_SOURCE_PREFIX}{self.image.name}" if self.image else self.url
+
     def clean(self) -> None:
+        if not self.image and not self.url:
+            raise ValidationError("Upload an image or give its address.")
         # In clean(), not a field validator: no migration, and the admin's inline runs it.
         if self.url and not image_url_is_safe(self.url):
             raise ValidationError({"url": "Use an http(s) URL or a path on this site; "
@@ -276,3 +296,55 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rating}★ {self.title}"
+
+
+class ShopSettings(models.Model):
+    """The shop's identity, edited in the admin: one row (``ShopSettings.current()``)."""
+
+    name = models.CharField(max_length=80, default="Catalog")
+    tagline = models.CharField(max_length=160, blank=True, default="Everything in the catalog, one search away.")
+    logo = models.ImageField(upload_to="shop/", blank=True, help_text="Shown in the header; square works best.")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "shop settings"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1  # one row, whoever saves
+        super().save(*args, **kwargs)
+
+
+class FooterPage(models.Model):
+    """A page linked from every page's footer: shipping, returns, contact…"""
+
+    title = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=120, unique=True)
+    body = models.TextField(help_text="Plain text; blank lines start paragraphs.")
+    position = models.PositiveSmallIntegerField(default=0)
+    is_published = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("footer-page", kwargs={"slug": self.slug})
+
+
+class WishlistItem(models.Model):
+    """A product a signed-in customer keeps for later."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="wishlist_items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="wishlist_items")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["user", "product"], name="wishlist_item_once_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.product_id}"

@@ -1,5 +1,7 @@
 """Reads of the catalog (HackSoft style: selectors for reads)."""
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -8,8 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
-from .caching import MENU_KEY, cached, featured_key, listing_timeout
-from .models import AttributeDefinition, Category, Product, ProductImage, Review
+from .caching import MENU_KEY, SHOP_KEY, cached, featured_key, listing_timeout
+from .models import AttributeDefinition, Category, FooterPage, Product, ProductImage, Review, ShopSettings, WishlistItem
 
 
 def category_menu() -> list[dict]:
@@ -30,6 +32,66 @@ def build_category_menu() -> list[dict]:
         elif menu:
             menu[-1]["children"].append(node)
     return menu
+
+
+@dataclass(frozen=True)
+class FooterLink:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class ShopIdentity:
+    """The shop's name, tagline, logo and footer pages, as every page's header and footer show them."""
+
+    name: str
+    tagline: str
+    logo_url: str
+    pages: tuple[FooterLink, ...]
+
+
+def shop_identity() -> ShopIdentity:
+    """From the cache until the settings or a footer page change (store.caching)."""
+    return cached(SHOP_KEY, settings.CATEGORY_MENU_CACHE_SECONDS, build_shop_identity)
+
+
+def build_shop_identity() -> ShopIdentity:
+    shop = ShopSettings.objects.filter(pk=1).first() or ShopSettings()
+    pages = tuple(FooterLink(p.title, p.get_absolute_url())
+                  for p in FooterPage.objects.filter(is_published=True).only("title", "slug"))
+    return ShopIdentity(shop.name, shop.tagline, shop.logo.url if shop.logo else "", pages)
+
+
+def wishlist_cards(user) -> list[ProductCard]:
+    """The customer's saved products that are still for sale, newest first: two queries."""
+    products = (
+        Product.objects.visible()
+        .filter(wishlist_items__user=user)
+        .select_related("brand")
+        .defer("description", "attributes")
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
+        .order_by("-wishlist_items__added_at", "-pk")
+    )
+    return [product_card(p) for p in products]
+
+
+def cards_for(ids: Sequence[int]) -> list[ProductCard]:
+    """Cards for visible products, in the order of ``ids``: two queries whatever their number."""
+    products = (
+        Product.objects.visible().filter(pk__in=list(ids)).select_related("brand")
+        .defer("description", "attributes")
+        .prefetch_related(Prefetch("images", queryset=ProductImage.objects.order_by("position", "id")))
+    )
+    by_id = {p.pk: p for p in products}
+    return [product_card(by_id[i]) for i in ids if i in by_id]
+
+
+def in_wishlist(user, product: Product) -> bool:
+    return user.is_authenticated and WishlistItem.objects.filter(user=user, product=product).exists()
+
+
+def wishlist_count(user) -> int:
+    return WishlistItem.objects.filter(user=user, product__is_active=True).count() if user.is_authenticated else 0
 
 
 @dataclass
@@ -74,7 +136,7 @@ def product_card(product: Product) -> ProductCard:
         in_stock=product.in_stock,
         rating=float(product.rating_average),
         rating_count=product.rating_count,
-        image_url=images[0].url if images else "",
+        image_url=images[0].source if images else "",
     )
 
 

@@ -3,11 +3,11 @@
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from indexing.models import OutboxEntry
 from store.demo.generator import LISTED_WITHIN_DAYS, DemoCatalog
+from store.demo.images import demo_image_name
 from store.demo.writer import DEMO_CUSTOMER_PASSWORD
+from store.images import WIDTHS, image_url
 from store.models import AttributeDefinition, Brand, Category, Product, ProductImage, Review, Vendor
 
 User = get_user_model()
@@ -180,16 +182,21 @@ def test_catalog_shape():
         codes = set(AttributeDefinition.objects.filter(category__in=ancestry).values_list("code", flat=True))
         assert set(product.attributes) == codes, product.name
 
-    # Images: 1–3 per product, in order, pointing at placeholders that exist.
-    static_root = Path(settings.STATICFILES_DIRS[0])
+    # Images: 1–3 per product, in order, the stored picture of its type and colour (shared),
+    # with every thumbnail the pages name.
+    pictures = set()
     for product in Product.objects.prefetch_related("images").select_related("category"):
         images = list(product.images.all())
         assert 1 <= len(images) <= 3
         assert [i.position for i in images] == list(range(len(images)))
-        top = product.category.slug_path.split("/")[0]
-        assert {i.url for i in images} == {f"/static/img/placeholders/{top}.svg"}
-    for top in Category.objects.filter(depth=1):
-        assert (static_root / "img" / "placeholders" / f"{top.slug}.svg").is_file()
+        expected = demo_image_name(product.category.name, product.attributes.get("color"))
+        assert {i.image.name for i in images} == {expected}, product.name
+        pictures.add(expected)
+    assert len(pictures) > 20
+    for name in pictures:
+        assert default_storage.exists(name)
+        for url in [image_url(f"media:{name}", w) for w in WIDTHS]:
+            assert default_storage.exists(url.removeprefix(settings.MEDIA_URL)), url
 
     # Reviews: mostly 4–5 stars with some 1s, mostly approved with some pending, from demo customers.
     reviews = list(Review.objects.values_list("rating", "status", "author__username"))

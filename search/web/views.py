@@ -23,9 +23,11 @@ from search.result_cache import browse_fragment_key
 from search.services import autocomplete, search_products
 from search.web.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, served_request, track_clicks
 from search.web.openapi import AUTOCOMPLETE_MAX_LENGTH, openapi_document
+from search.web.seo import listing_seo
 from search.web.serializers import serialize_result, serialize_suggestions
 from store.caching import listing_timeout
 from store.models import Category
+from store.structured_data import breadcrumb_data
 
 # Short: suggestions follow the catalog within a minute and depend on nothing but q.
 SUGGEST_CACHE_SECONDS = 60
@@ -132,9 +134,15 @@ def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
     )
     if listing.redirect:
         return redirect(listing.redirect)
+    ancestors = list(Category.objects.get_ancestors(category))
+    seo = listing_seo(listing.params, category.get_absolute_url())
     context = {
         "category": category,
-        "ancestors": list(Category.objects.get_ancestors(category)),
+        "ancestors": ancestors,
+        "canonical_url": request.build_absolute_uri(seo.canonical_path),
+        "robots": seo.robots,
+        "og": {"title": category.name, "description": category.description[:200]},
+        "structured_data": [breadcrumb_data([*ancestors, category], request.build_absolute_uri)],
         "subcategories": list(Category.objects.get_children(category)),
         "listing": listing,
         "search_request": listing.search_request,

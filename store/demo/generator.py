@@ -44,7 +44,6 @@ from .vocabulary import (
 )
 
 DEFAULT_REVIEWS_PER_PRODUCT_MAX = 8
-PLACEHOLDER_URL = "/static/img/placeholders/{slug}.svg"
 OUT_OF_STOCK_SHARE = 0.08
 ON_SALE_SHARE = 0.18
 # Products were listed over this many days before the seeding.
@@ -93,12 +92,13 @@ class ProductRow:
     stock_quantity: int
     sales_count: int
     attributes: dict
-    images: list[tuple[str, str]]  # (url, alt), in position order
+    images: list[str]  # the alt texts, in position order; every image is the picture of image_kind × color
     reviews: list[ReviewRow]
     rating_average: Decimal
     rating_count: int
     # How long before the seeding the product was listed: "newest" means something on demo data.
     age_minutes: int = 0
+    image_kind: str = ""  # the product type its demo picture shows (with attributes["color"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,8 +268,7 @@ class DemoCatalog:
         else:
             vendor = rng.choice(self.vendors)
         image_count = rng.choices((1, 2, 3), cum_weights=(3, 7, 10))[0]
-        url = PLACEHOLDER_URL.format(slug=top.slug)
-        images = [(url, name if i == 0 else f"{name}, view {i + 1}") for i in range(image_count)]
+        images = [name if i == 0 else f"{name}, view {i + 1}" for i in range(image_count)]
         sku = f"{top.sku_prefix}-{self._brand_codes[brand]}-{index:07d}"
         slug = f"{slugify(name)[:150].rstrip('-')}-{sku.lower()}"
 
@@ -292,6 +291,7 @@ class DemoCatalog:
             sales_count=sales_count,
             attributes=attributes,
             images=images,
+            image_kind=leaf.node.name,
             reviews=reviews,
             rating_average=average,
             rating_count=len(approved),

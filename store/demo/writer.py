@@ -21,6 +21,7 @@ from store.models import AttributeDefinition, Brand, Category, Product, ProductI
 from store.roles import CUSTOMER
 
 from .generator import DEFAULT_REVIEWS_PER_PRODUCT_MAX, DemoCatalog, customer_count_for
+from .images import DemoImages
 from .vocabulary import CHOICE
 
 MAX_PRODUCTS = 1_000_000
@@ -127,6 +128,7 @@ def seed_demo_catalog(
         author_ids = [known[name] for name in usernames]
         _add_to_customer_role([pk for name, pk in known.items() if name not in existed])
 
+        pictures = DemoImages()  # one per product type × colour, shared
         done = images = reviews = 0
         rows = catalog.products(products)
         while done < products:
@@ -158,9 +160,10 @@ def seed_demo_catalog(
             image_objects = []
             review_objects = []
             for product, r in zip(objects, batch, strict=True):
-                for position, (url, alt) in enumerate(r.images):
+                picture = pictures.source(r.image_kind, r.attributes.get("color"))
+                for position, alt in enumerate(r.images):
                     image_objects.append(
-                        ProductImage(product_id=product.pk, url=url, alt=alt[:200], position=position)
+                        ProductImage(product_id=product.pk, image=picture, alt=alt[:200], position=position)
                     )
                 for review in r.reviews:
                     review_objects.append(

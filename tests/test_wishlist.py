@@ -1,0 +1,114 @@
+"""The wishlist of a signed-in customer: saved from the product page with a plain form, counted
+in the header, listed on its page; and the product page's queries stay constant."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from store.models import Brand, Category, Product, WishlistItem
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def products():
+    category = Category.objects.add_root(instance=Category(name="Shoes", slug="shoes"))
+    brand = Brand.objects.create(name="Acme", slug="acme")
+    return [Product.objects.create(name=f"Runner {i} <b>", slug=f"runner-{i}", sku=f"R-{i}", brand=brand,
+                                   category=category, price=Decimal("10.00"), stock_quantity=3) for i in range(6)]
+
+
+@pytest.fixture
+def customer(client):
+    user = User.objects.create_user("ada", password="unused-password")
+    client.force_login(user)
+    return user
+
+
+def header_count(client) -> str:
+    html = client.get("/").content.decode()
+    start = html.index("data-wishlist-count>") + len("data-wishlist-count>")
+    return html[start:html.index("<", start)]
+
+
+def toggle(client, product: Product, next_url: str = ""):
+    return client.post(reverse("wishlist-toggle", args=[product.pk]), {"next": next_url})
+
+
+def test_saving_and_forgetting_a_product(client, customer, products):
+    product = products[0]
+    assert header_count(client) == "0"
+    response = toggle(client, product, product.get_absolute_url())
+    assert response.status_code == 302 and response["Location"] == product.get_absolute_url()
+    assert header_count(client) == "1"
+    page = client.get(product.get_absolute_url()).content.decode()
+    assert 'aria-pressed="true"' in page and "Saved to your wishlist" in page
+    listed = client.get(reverse("wishlist")).content.decode()
+    assert "Runner 0 &lt;b&gt;" in listed and "Runner 1" not in listed
+    toggle(client, product)
+    assert header_count(client) == "0"
+    assert not WishlistItem.objects.exists()
+
+
+def test_a_hidden_product_is_not_saved_nor_counted(client, customer, products):
+    toggle(client, products[0])
+    Product.objects.filter(pk=products[0].pk).update(is_active=False)
+    assert header_count(client) == "0"
+    assert "Runner 0" not in client.get(reverse("wishlist")).content.decode()
+    assert toggle(client, products[0]).status_code == 404
+
+
+def test_signed_out_shoppers_are_sent_to_log_in_and_nothing_is_saved(products):
+    client = Client()
+    assert toggle(client, products[0]).status_code == 302
+    assert "/accounts/login/" in toggle(client, products[0])["Location"]
+    assert client.get(reverse("wishlist")).status_code == 302
+    assert "Log in</a> to save it to your wishlist" in client.get(products[0].get_absolute_url()).content.decode()
+    assert not WishlistItem.objects.exists()
+
+
+def test_an_offsite_next_is_ignored(client, customer, products):
+    response = toggle(client, products[0], "https://evil.example.com/")
+    assert response["Location"] == products[0].get_absolute_url()
+
+
+def test_the_toggle_is_csrf_protected(customer, products):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(customer)
+    assert toggle(client, products[0]).status_code == 403
+    assert not WishlistItem.objects.exists()
+
+
+def test_the_wishlist_page_costs_the_same_queries_for_one_or_many_products(client, customer, products,
+                                                                           django_assert_max_num_queries):
+    toggle(client, products[0])
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("wishlist"))
+    baseline = len(one)  # now: the next request's request_started clears the query log
+    for product in products[1:]:
+        toggle(client, product)
+        product.images.create(url="https://cdn.example.com/a.jpg")
+        product.images.create(url="https://cdn.example.com/b.jpg")
+    with django_assert_max_num_queries(baseline):
+        assert client.get(reverse("wishlist")).content.decode().count('class="card"') == len(products)
+
+
+def test_the_product_page_costs_the_same_queries_with_more_images_and_a_wishlist(client, customer, products,
+                                                                                django_assert_max_num_queries):
+    product = products[0]
+    with CaptureQueriesContext(connection) as plain:
+        client.get(product.get_absolute_url())
+    baseline = len(plain)
+    for i in range(4):
+        product.images.create(url=f"https://cdn.example.com/{i}.jpg")
+    for other in products[1:]:
+        toggle(client, other)
+    with django_assert_max_num_queries(baseline):
+        assert client.get(product.get_absolute_url()).status_code == 200
