@@ -78,14 +78,15 @@ def boost_reason(label: str, factor: float) -> str:
     return f"{verb} by rule “{label}” {factor_label(factor)}"
 
 
-def preview_search(text: str, category: str | None = None, size: int = PREVIEW_SIZE) -> Preview:
-    """Search ``text`` with and without the rules, and explain the differences."""
+def preview_search(text: str, category: str | None = None, size: int = PREVIEW_SIZE, variant: str = "") -> Preview:
+    """Search ``text`` with and without the rules (``variant``: an A/B test variant's, "12:b"),
+    and explain the differences."""
     forget_cached_rules()  # the rule saved a moment ago, not this process's copy
-    resolution = resolve(text)
+    resolution = resolve(text, variant=variant)
     tuning = resolution.tuning
     request = SearchRequest(text=text, category=category, page_size=BASELINE_SIZE, with_facets=False)
     baseline = search_products(request, apply_rules=False)
-    ruled = search_products(replace(request, page_size=size), apply_rules=True)
+    ruled = search_products(replace(request, page_size=size, variant=variant), apply_rules=True)
     baseline_positions = {hit.id: i for i, hit in enumerate(baseline.hits, start=1)}
 
     ids = {hit.id for hit in ruled.hits} | set(resolution.hidden_ids)

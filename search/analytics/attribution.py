@@ -76,6 +76,7 @@ def search_token_for(http_request: HttpRequest, product_id: int) -> str | None:
 
 def record_add_to_cart(http_request: HttpRequest, product_id: int, quantity: int) -> None:
     """After a successful add to cart (checkout.views): an event for the search that led there."""
+    pin_visitor(http_request)  # the cart may just have created the session
     token = search_token_for(http_request, product_id)
     if token:
         record_cart_add(token, product_id, quantity)

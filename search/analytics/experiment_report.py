@@ -44,6 +44,14 @@ class Estimate:
     low: float
     high: float
 
+    @property
+    def as_percent(self) -> str:
+        return f"{self.value * 100:.1f} % ({self.low * 100:.1f} to {self.high * 100:.1f})"
+
+    @property
+    def as_money(self) -> str:
+        return f"{self.value:.2f} ({self.low:.2f} to {self.high:.2f})"
+
 
 @dataclass
 class Comparison:

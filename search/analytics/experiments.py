@@ -3,14 +3,15 @@
 A stable hash of the experiment and of the visitor's hash (search.analytics.recorder.session_hash,
 pinned in the session once the session is written to) picks the variant: the same visitor gets
 the same variant on every page, in every process, with nothing stored; over many visitors the
-split is the experiment's share. A visitor that cannot be told apart from others (no session, no
-cookie, no address) is served the default configuration and is in no variant.
+split is the experiment's share. A visitor without a cookie yet (a first page view, a script) is
+served the default configuration and is in no variant.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest
 
@@ -24,6 +25,14 @@ def variant_of(experiment_id: int, b_percent: int, visitor: str) -> str:
     return "b" if int.from_bytes(digest[:8], "big") % 100 < b_percent else "a"
 
 
+def has_visitor_cookie(http_request: HttpRequest) -> bool:
+    """A session or the CSRF cookie: what tells this visitor's next pages from others'. A
+    first page view carries neither yet (nor does a script without cookies): it is served
+    the default, in no variant, rather than a variant its next pages would not share."""
+    session = getattr(http_request, "session", None)
+    return bool((session is not None and session.session_key) or http_request.COOKIES.get(settings.CSRF_COOKIE_NAME))
+
+
 def assigned_variant(http_request: HttpRequest | None) -> str:
     """The serving key ("12:b") of the visitor's variant of the running experiment, or ""."""
     try:
@@ -31,6 +40,8 @@ def assigned_variant(http_request: HttpRequest | None) -> str:
     except DatabaseError:  # the search itself answers from what is left: no variant meanwhile
         return ""
     if running is None or http_request is None:
+        return ""
+    if not has_visitor_cookie(http_request):
         return ""
     visitor = session_hash(http_request)
     if not visitor:

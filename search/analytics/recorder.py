@@ -126,6 +126,22 @@ def session_hash(http_request: HttpRequest | None) -> str:
         key = f"client:{client_ip(http_request)}:{agent}:{timezone.now().date().isoformat()}"
     if not key:
         return ""
+    return _hashed(key)
+
+
+def pin_visitor_at_login(sender, request: HttpRequest | None = None, **kwargs) -> None:
+    """``user_logged_in``: Django has cycled the session key by now, but the request still
+    holds the CSRF cookie the visitor's earlier pages were hashed by (unless a session existed
+    before, and then it was pinned when it was first written to)."""
+    session = getattr(request, "session", None)
+    if request is None or session is None or session.get(VISITOR_SESSION_KEY):
+        return
+    cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    if cookie:
+        session[VISITOR_SESSION_KEY] = _hashed("csrf:" + cookie)
+
+
+def _hashed(key: str) -> str:
     return salted_hmac("search.analytics.recorder.session", key, algorithm="sha256").hexdigest()[:32]
 
 

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 
 from search.backends import SearchUnavailable
 from search.facets import FACETS, curated_names
+from search.merchandising.experiments import Experiment, ExperimentVariant
 from search.merchandising.models import (
     BoostRule,
     FacetSetting,
@@ -125,7 +126,8 @@ class SynonymSetAdmin(ScheduledRuleAdmin):
         preview, error = None, None
         if form.is_valid():
             try:
-                preview = preview_search(form.cleaned_data["q"], form.cleaned_data["category"] or None)
+                preview = preview_search(form.cleaned_data["q"], form.cleaned_data["category"] or None,
+                                         variant=form.cleaned_data["variant"])
             except InvalidSearchRequest as exc:
                 error = str(exc)
             except SearchUnavailable:
@@ -145,6 +147,8 @@ class PreviewForm(forms.Form):
     q = forms.CharField(label="Query", max_length=MAX_TEXT_LENGTH, strip=True,
                         widget=forms.TextInput(attrs={"size": 40, "autofocus": True}))
     category = forms.ChoiceField(label="Category", required=False)
+    variant = forms.ChoiceField(label="Configuration", required=False,
+                                help_text="The live rules, or a variant of a draft or running A/B test.")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -152,6 +156,12 @@ class PreviewForm(forms.Form):
         category = self.fields["category"]
         assert isinstance(category, forms.ChoiceField)  # declared above
         category.choices = [("", "All categories"), *((p, p) for p in paths)]
+        variant = self.fields["variant"]
+        assert isinstance(variant, forms.ChoiceField)  # declared above
+        served = ExperimentVariant.objects.filter(
+            experiment__status__in=[Experiment.Status.DRAFT, Experiment.Status.RUNNING]).select_related("experiment")
+        variant.choices = [("", "Live rules"), *((v.serving_key, f"A/B test “{v.experiment}”, variant {v.key.upper()}")
+                                                 for v in served)]
 
 
 # --- Boosts ---------------------------------------------------------------------------
