@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_PRODUCTS ?= 3000
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench browser lock nginx prod-local prod-local-stop prod-local-status prod-drill
+.PHONY: install run test lint bench bench-scale browser lock nginx prod-local prod-local-stop prod-local-status prod-drill
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# 10k / 200k / 1M products (databases bench_scale_<size> and var/bench-scale/ are kept between
+# runs: seeding a million takes about half an hour), beside the bare view; SCALE_COMPARE=<tree>
+# measures another checkout beside this one. Then the in-process floor against raw tantivy.
+SCALE_ARGS ?=
+bench-scale: install
+	$(BIN)/python bench/scale.py $(SCALE_ARGS) $(if $(SCALE_COMPARE),--compare $(SCALE_COMPARE))
+	$(BIN)/python bench/engine_floor.py
 
 # requirements.lock: every package the image installs (Dockerfile), at one version with its
 # hashes, resolved from pyproject.toml's dependencies for Python 3.11 on any platform. Versions

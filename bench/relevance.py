@@ -42,6 +42,7 @@ from pathlib import Path
 from harness import DEFAULT_SERVER, figure, indexed_catalog, print_header, setup_django, throwaway_database
 
 PER_CLASS = 12
+PAGE_SIZE = 24
 # Product types a general shop might be asked for; those the catalog never names (in any
 # product name, description, category or attribute) are the "not carried" queries.
 NOT_CARRIED_CANDIDATES = (
@@ -237,7 +238,9 @@ def evaluate(tree: str, judged_path: str, out_path: str) -> None:
     for name, queries in json.loads(Path(judged_path).read_text()).items():
         answers = []
         for q in queries:
-            response = client.get("/api/search", {"q": q["q"], "page_size": "10"})
+            # A first page as the storefront shows it (24): the metrics read its first 10, the
+            # comparison of trees all of it.
+            response = client.get("/api/search", {"q": q["q"], "page_size": str(PAGE_SIZE)})
             data = response.json() if response.status_code == 200 else {"hits": [], "total": 0}
             answers.append({"ids": [h["id"] for h in data["hits"]], "total": data["total"],
                             "status": response.status_code})
@@ -357,6 +360,28 @@ def main() -> None:
             figure(f"false positives on queries with nothing relevant ({tag})",
                    round(100 * (overall["false_positive"] or 0), 1), "%", target="≤ 5%",
                    met=(overall["false_positive"] or 0) <= 0.05)
+
+    if args.compare:
+        print_tree_agreement(judged, rows)
+
+
+def print_tree_agreement(judged: dict, rows: list) -> None:
+    """Per engine and set: on how many queries the two trees answer the same first page (24
+    products, in the same order), and the NDCG@10 of each where they differ."""
+    print(f"\n== the same first page ({PAGE_SIZE} products, same order) in both trees")
+    for engine in sorted({e for _, e, _ in rows}):
+        ours, theirs = (next(a for t, e, a in rows if e == engine and t == label)
+                        for label in ("this tree", "compared tree"))
+        for set_name, queries in judged.items():
+            pairs = list(zip(queries, ours[set_name], theirs[set_name], strict=True))
+            differing = [(q, a, b) for q, a, b in pairs if a["ids"] != b["ids"]]
+            print(f"{engine:<14} {set_name:<9} identical on {len(pairs) - len(differing)} of {len(pairs)} queries")
+            for q, a, b in differing:
+                new, old = (score_query(x["ids"], x["total"], q["grades"])["ndcg"] for x in (a, b))
+                place = next(i for i, (x, y) in enumerate(zip(a["ids"] + [None] * PAGE_SIZE,
+                                                              b["ids"] + [None] * PAGE_SIZE, strict=True)) if x != y)
+                print(f"    {q['class']:<18} {q['q']!r}: NDCG@10 {_fmt(old, 0).strip()} (compared) -> "
+                      f"{_fmt(new, 0).strip()} (this tree); first difference at place {place + 1}")
 
 
 def _fmt(value: float | None, width: int = 8) -> str:

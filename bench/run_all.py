@@ -23,7 +23,10 @@ from harness import ROOT, machine  # noqa: E402
 
 ORDER = ["reference.py"]  # first, so the page reads top-down from the baseline
 # Scripts with a make target of their own, not run by `make bench`.
-SEPARATE = {"prod_drill.py": "make prod-drill (starts the whole prod-local topology)"}
+SEPARATE = {"prod_drill.py": "make prod-drill (starts the whole prod-local topology)",
+            # on catalogs of up to a million products, kept between runs
+            "scale.py": "make bench-scale", "engine_floor.py": "make bench-scale",
+            "facet_counts.py": "make bench-scale"}
 FIGURE_PREFIX = "FIGURE "
 
 

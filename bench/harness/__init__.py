@@ -194,6 +194,53 @@ def indexed_catalog(server_url: str, database: str, products: int, seed_value: i
         yield env, var_dir
 
 
+@dataclass
+class KeptCatalog:
+    env: dict[str, str]
+    products: int
+    seeded_seconds: float | None  # None: reused as it was
+    indexed_seconds: float | None
+
+
+def kept_catalog(server_url: str, database: str, products: int, index_root: Path, seed_value: int = 1,
+                 **extra: str) -> KeptCatalog:
+    """A catalog kept between runs (large ones take minutes to seed): the database ``database``
+    seeded with ``products`` products unless it already holds them, and its tantivy index under
+    ``index_root``, rebuilt only when the database changed since (a stamp file says what it
+    indexed). Nothing is dropped afterwards."""
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+    index_root.mkdir(parents=True, exist_ok=True)
+    env = bench_env(database_url(server_url, database), index_root, **extra)
+    manage(env, "migrate", "--verbosity", "0")
+
+    def stamp() -> str:
+        with psycopg.connect(env["DATABASE_URL"]) as conn:
+            row = conn.execute("SELECT count(*), max(updated_at) FROM store_product").fetchone()
+        return f"{row[0]} {row[1]}"
+
+    seeded = indexed = None
+    if not stamp().startswith(f"{products} "):
+        print(f"seeding {products:,} products into {database} (kept for the next run)…", flush=True)
+        started = time.perf_counter()
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+            conn.execute("TRUNCATE store_product, store_brand, store_category, store_vendor RESTART IDENTITY CASCADE")
+        manage(env, "seed_catalog", "--products", str(products), "--seed", str(seed_value))
+        with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+        seeded = time.perf_counter() - started
+    marker = index_root / "indexed-stamp"
+    current = stamp()
+    if not marker.exists() or marker.read_text() != current:
+        print(f"indexing {products:,} products on tantivy under {index_root}…", flush=True)
+        started = time.perf_counter()
+        manage(env, "reindex", "--no-input")
+        indexed = time.perf_counter() - started
+        marker.write_text(current)
+    return KeptCatalog(env, products, seeded, indexed)
+
+
 def delete_redis_keys(url: str, *names: str, pattern: str | None = None) -> int:
     """Remove what a benchmark left in Redis: the keys named and those matching ``pattern``."""
     import redis
@@ -252,7 +299,7 @@ def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
 
 @contextmanager
 def gunicorn(env: dict[str, str], workers: int = GUNICORN_WORKERS,
-             threads: int = GUNICORN_THREADS) -> Iterator[int]:
+             threads: int = GUNICORN_THREADS, root: Path = ROOT) -> Iterator[int]:
     """gunicorn as deployed (deploy/gunicorn.conf.py: gthread workers, Prometheus multiprocess
     mode) on a free loopback port; yields the port once /healthz answers. No access log, no
     worker recycling, no rate limit (every request comes from one address)."""
@@ -272,7 +319,7 @@ def gunicorn(env: dict[str, str], workers: int = GUNICORN_WORKERS,
         proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py",
              "--access-logfile", "/dev/null", "config.wsgi:application"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
+            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
         )
         _servers[port] = proc.pid
         try:
