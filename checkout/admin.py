@@ -4,15 +4,25 @@ Vendors see only the order lines of their own products, never whole orders."""
 
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from store.admin import own_vendor_ids, sees_all_products
 
+from .fulfilment import SHIPPABLE, FulfilmentError, lines_for, ship_lines
 from .gateways import PaymentError
 from .models import Order, OrderLine, Payment
 from .orders import TransitionError, cancel_order, refund_order, transition
+
+SHIP_PERMISSION = "checkout.add_shipment"
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -138,9 +148,19 @@ class OrderAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} order(s) cleared.", messages.SUCCESS)
 
 
+class ShipmentForm(forms.Form):
+    carrier = forms.ChoiceField(choices=())
+    tracking_number = forms.CharField(max_length=40)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["carrier"].choices = [(code, c["label"]) for code, c in settings.SHIPPING_CARRIERS.items()]
+
+
 @admin.register(OrderLine)
 class OrderLineAdmin(admin.ModelAdmin):
-    """What was sold, line by line: a vendor's view of the orders of its products."""
+    """What was sold, line by line: a vendor's view of the orders of its products, where it
+    ships them (the "Ship" page: its own lines of one order, the address, carrier and tracking)."""
 
     list_display = (
         "order_number",
@@ -152,10 +172,13 @@ class OrderLineAdmin(admin.ModelAdmin):
         "unit_price",
         "line_total",
         "vendor",
+        "shipping",
     )
-    list_filter = ("order__status", ("vendor", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "order__status", ("vendor", admin.RelatedOnlyFieldListFilter), ("shipment", admin.EmptyFieldListFilter)
+    )
     search_fields = ("product_name", "sku", "order__id")
-    list_select_related = ("order", "vendor")
+    list_select_related = ("order", "vendor", "shipment")
     fields = (
         "order_number",
         "order_date",
@@ -166,8 +189,69 @@ class OrderLineAdmin(admin.ModelAdmin):
         "unit_price",
         "quantity",
         "line_total",
+        "shipping",
+        "ship_to",
     )
     readonly_fields = fields
+
+    @admin.display(description="Shipping")
+    def shipping(self, line: OrderLine) -> str:
+        if line.shipment_id:
+            return f"{line.shipment} ({line.shipment.shipped_at:%Y-%m-%d})"
+        if line.order.status in SHIPPABLE:
+            url = reverse("admin:checkout_orderline_ship", kwargs={"order_id": line.order_id})
+            return format_html('<a class="button" href="{}">Ship…</a>', url)
+        return "—"
+
+    @admin.display(description="Ship to")
+    def ship_to(self, line: OrderLine) -> str:
+        order = line.order
+        parts = [order.full_name, order.address_line1, order.address_line2,
+                 f"{order.postal_code} {order.city}", order.country, order.phone]
+        return format_html("{}", " · ".join(p for p in parts if p))
+
+    def get_urls(self):
+        return [
+            path("ship/<int:order_id>/", self.admin_site.admin_view(self.ship_view), name="checkout_orderline_ship"),
+            *super().get_urls(),
+        ]
+
+    def ship_view(self, request: HttpRequest, order_id: int) -> HttpResponse:
+        """Ship some of the user's own lines of one order. Another vendor's line: 403, nothing changed."""
+        if not request.user.has_perm(SHIP_PERMISSION):
+            raise PermissionDenied
+        order = get_object_or_404(Order, pk=order_id)
+        lines = lines_for(request.user, order)
+        if not lines:
+            raise Http404("No lines of yours in this order.")
+        form = ShipmentForm(request.POST or None)
+        if request.method == "POST":
+            try:
+                line_ids = [int(value) for value in request.POST.getlist("lines")]
+            except ValueError:
+                return HttpResponseBadRequest("Lines are given by their ids.")
+            if form.is_valid():
+                try:
+                    shipment = ship_lines(user=request.user, order=order, line_ids=line_ids,
+                                          carrier=form.cleaned_data["carrier"],
+                                          tracking_number=form.cleaned_data["tracking_number"])
+                except FulfilmentError as exc:
+                    form.add_error(None, str(exc))
+                else:
+                    self.message_user(request, f"Order {order.number}: {shipment.lines.count()} line(s) shipped "
+                                               f"with {shipment}. The customer is e-mailed the tracking number.",
+                                      messages.SUCCESS)
+                    return redirect("admin:checkout_orderline_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Ship order {order.number}",
+            "order": order,
+            "lines": lines,
+            "form": form,
+            "shippable": order.status in SHIPPABLE,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/checkout/orderline/ship.html", context)
 
     @admin.display(description="Order", ordering="order_id")
     def order_number(self, line: OrderLine) -> str:

@@ -145,3 +145,14 @@ class CheckoutForm(forms.Form):
                 "phone",
             )
         }
+
+
+class OrderLookupForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address", max_length=254, help_text="The address you placed the order with.",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    number = forms.CharField(
+        label="Order number", max_length=20, help_text="In the e-mails we sent you, e.g. 000123.",
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )

@@ -60,14 +60,17 @@ class Order(models.Model):
     class Status(models.TextChoices):
         PENDING_PAYMENT = "pending_payment", "Pending payment"
         PAID = "paid", "Paid"
-        FULFILLED = "fulfilled", "Fulfilled"
+        # Some lines shipped, others not yet (each vendor ships its own lines).
+        PARTIALLY_SHIPPED = "partially_shipped", "Partially shipped"
+        FULFILLED = "fulfilled", "Shipped"
         CANCELLED = "cancelled", "Cancelled"
         REFUNDED = "refunded", "Refunded"
 
     # The whole state machine: anything not listed here is refused by orders.transition.
     ALLOWED_TRANSITIONS: ClassVar[dict[str, frozenset[str]]] = {
         Status.PENDING_PAYMENT: frozenset({Status.PAID, Status.CANCELLED}),
-        Status.PAID: frozenset({Status.FULFILLED, Status.REFUNDED}),
+        Status.PAID: frozenset({Status.PARTIALLY_SHIPPED, Status.FULFILLED, Status.REFUNDED}),
+        Status.PARTIALLY_SHIPPED: frozenset({Status.FULFILLED, Status.REFUNDED}),
         Status.FULFILLED: frozenset({Status.REFUNDED}),
         Status.CANCELLED: frozenset(),
         Status.REFUNDED: frozenset(),
@@ -147,6 +150,10 @@ class OrderLine(models.Model):
     # The search that led to this product (search.analytics.attribution): a search event's token,
     # not a foreign key, so that purging old analytics never touches an order.
     search_token = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
+    # Set when its vendor ships it (checkout.fulfilment); the order's status follows its lines.
+    shipment = models.ForeignKey(
+        "Shipment", on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
+    )
 
     class Meta:
         ordering = ("id",)
@@ -156,6 +163,33 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.product_name}"
+
+
+class Shipment(models.Model):
+    """A parcel: some lines of one order, sent by their vendor with a carrier and a tracking number."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    vendor = models.ForeignKey(Vendor, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    carrier = models.CharField(max_length=40)
+    tracking_number = models.CharField(max_length=40)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    shipped_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("shipped_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_carrier_display()} {self.tracking_number}"
+
+    def get_carrier_display(self) -> str:
+        return settings.SHIPPING_CARRIERS.get(self.carrier, {}).get("label", self.carrier)
+
+    @property
+    def tracking_url(self) -> str:
+        template = settings.SHIPPING_CARRIERS.get(self.carrier, {}).get("tracking_url", "")
+        return template.format(number=self.tracking_number) if template else ""
 
 
 class Payment(models.Model):

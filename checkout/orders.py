@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from store.models import Product
 
+from . import emails
 from .cart import is_purchasable, stock_message
 from .gateways import PaymentError, gateway_named
 from .models import Cart, CartItem, Order, OrderLine, Payment
@@ -43,9 +44,9 @@ class TransitionError(Exception):
     """A status change the order's state machine does not allow."""
 
 
-def _existing_order(user: AbstractBaseUser, idempotency_key: uuid.UUID) -> Order | None:
+def _existing_order(user: AbstractBaseUser | None, idempotency_key: uuid.UUID) -> Order | None:
     order = Order.objects.filter(idempotency_key=idempotency_key).first()
-    if order is not None and order.user_id != user.pk:
+    if order is not None and order.user_id != (user.pk if user is not None else None):
         # A key is a random UUID issued to one shopper; another's is never honoured.
         raise CheckoutError(["This checkout form has expired. Please review your order and try again."])
     return order
@@ -53,7 +54,7 @@ def _existing_order(user: AbstractBaseUser, idempotency_key: uuid.UUID) -> Order
 
 def place_order(
     *,
-    user: AbstractBaseUser,
+    user: AbstractBaseUser | None,
     cart: Cart,
     email: str,
     address: Mapping[str, str],
@@ -61,7 +62,8 @@ def place_order(
     idempotency_key: uuid.UUID,
     expected_subtotal: Decimal | None = None,
 ) -> Order:
-    """Turn the user's cart into an order, in one transaction; returns the order.
+    """Turn the cart into an order, in one transaction; returns the order. ``user`` is None
+    for a guest checkout (the order then belongs to its e-mail address: checkout.guest_orders).
 
     The product rows are locked (SELECT … FOR UPDATE) before their stock is checked and
     decremented, so concurrent checkouts of the last unit serialise and only one wins.
@@ -91,7 +93,7 @@ def place_order(
 
 
 def _create_order(
-    user: AbstractBaseUser,
+    user: AbstractBaseUser | None,
     cart: Cart,
     email: str,
     address: Mapping[str, str],
@@ -160,6 +162,7 @@ def _create_order(
     for item in items:
         _adjust_stock(item.product_id, -item.quantity)
     CartItem.objects.filter(pk__in=[item.pk for item in items]).delete()
+    emails.order_placed(order)
     return order
 
 
@@ -197,6 +200,9 @@ def transition(order: Order, status: str, *, note: str = "") -> Order:
         if note:
             locked.review_note = "\n".join(filter(None, [locked.review_note, note]))
         locked.save()
+        notify = emails.ON_STATUS.get(status)
+        if notify is not None:
+            notify(locked)  # queued in this transaction: sent only if the change commits
     return locked
 
 

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
-from .emails import send_order_confirmation
 from .models import Order, Payment, ProcessedWebhookEvent
 from .orders import transition
 
@@ -72,8 +71,7 @@ def record_payment_succeeded(*, gateway: str, external_id: str, amount: Decimal,
             # Money arrived for an order that was cancelled meanwhile: someone must refund it.
             _flag(order, f"Payment {external_id} succeeded while the order was {order.get_status_display()}.")
             return PaymentOutcome.NEEDS_REVIEW
-        transition(order, Order.Status.PAID)
-        transaction.on_commit(lambda: send_order_confirmation(order.pk))
+        transition(order, Order.Status.PAID)  # queues the confirmation and the vendors' notices
     return PaymentOutcome.PAID
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from store.models import Product, ProductImage
 
@@ -77,6 +78,9 @@ def orders_of(user: AbstractBaseUser) -> QuerySet[Order]:
     return Order.objects.filter(user=user).prefetch_related("lines").order_by("-created_at", "-id")
 
 
-def order_of(user: AbstractBaseUser, pk: int) -> Order:
-    """One of the user's own orders; anyone else's does not exist for them (404)."""
-    return Order.objects.prefetch_related("lines", "payments").get(pk=pk, user=user)
+def order_of(user: AbstractBaseUser | None, pk: int, guest_order_ids: Sequence[int] = ()) -> Order:
+    """One of the user's own orders, or a guest order this browser placed or looked up;
+    anyone else's does not exist for them (404)."""
+    mine = Q(user=user) if user is not None and user.is_authenticated else Q(pk__in=[])
+    guest = Q(pk__in=list(guest_order_ids), user__isnull=True)
+    return Order.objects.prefetch_related("lines", "payments").get(Q(pk=pk) & (mine | guest))

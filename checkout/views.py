@@ -9,6 +9,7 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,8 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from search.analytics.attribution import attribute_order, record_add_to_cart
 from store.models import Product
 
+from . import guest_orders
 from .cart import CartError, add_to_cart, get_cart, remove_item, set_item_quantity
-from .forms import AddToCartForm, CartQuantityForm, CheckoutForm
+from .forms import AddToCartForm, CartQuantityForm, CheckoutForm, OrderLookupForm
 from .gateways import PaymentError, gateway_named, get_gateway
 from .gateways.dummy import DummyGateway
 from .models import CartItem, Order, Payment
@@ -119,6 +121,8 @@ def cart_remove(request: HttpRequest, item_id: int) -> HttpResponse:
 
 def _checkout_initial(request: HttpRequest) -> dict:
     """Prefill from the last order: returning customers rarely move."""
+    if not request.user.is_authenticated:
+        return {}
     initial = {"email": request.user.email}
     last = Order.objects.filter(user=request.user).order_by("-created_at").first()
     if last is not None:
@@ -145,9 +149,9 @@ def _render_checkout(
     return render(request, "checkout/checkout.html", context, status=status)
 
 
-@login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def checkout(request: HttpRequest) -> HttpResponse:
+    """With an account or as a guest: the e-mail address on the form is where the order's news goes."""
     cart = get_cart(request, create=request.method == "POST")
     if request.method != "POST":
         view = cart_view(cart)
@@ -166,7 +170,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             order = place_order(
-                user=request.user,
+                user=request.user if request.user.is_authenticated else None,
                 cart=cart,
                 email=form.cleaned_data["email"],
                 address=form.address(),
@@ -179,6 +183,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, problem)
         else:
             attribute_order(request, order)  # each line's search, if one led to it (search analytics)
+            if order.user_id is None:
+                guest_orders.remember(request, order)
             return redirect("order_pay", pk=order.pk)
     view = cart_view(cart)
     if view.is_empty:  # nothing left to order (e.g. a stale tab): the cart says why
@@ -192,9 +198,27 @@ def checkout(request: HttpRequest) -> HttpResponse:
 
 def _own_order(request: HttpRequest, pk: int) -> Order:
     try:
-        return order_of(request.user, pk)
+        return order_of(request.user, pk, guest_orders.remembered_ids(request))
     except Order.DoesNotExist:
         raise Http404("No such order.") from None
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def order_lookup(request: HttpRequest) -> HttpResponse:
+    """A guest finds an order by its e-mail address and number (rate-limited: ops.ratelimit)."""
+    form = OrderLookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        order = guest_orders.find(form.cleaned_data["email"], form.cleaned_data["number"])
+        if order is not None and order.user_id is None:
+            guest_orders.remember(request, order)
+            return redirect(order)
+        if order is not None and request.user.is_authenticated and order.user_id == request.user.pk:
+            return redirect(order)
+        if order is not None:
+            messages.info(request, f"Order {order.number} belongs to an account: log in to see it.")
+            return redirect_to_login(order.get_absolute_url())
+        form.add_error(None, "No order matches this e-mail address and order number.")
+    return render(request, "checkout/order_lookup.html", {"form": form})
 
 
 @login_required
@@ -203,14 +227,12 @@ def order_list(request: HttpRequest) -> HttpResponse:
     return render(request, "checkout/order_list.html", {"orders": orders_of(request.user)})
 
 
-@login_required
 @require_GET
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = _own_order(request, pk)
     return render(request, "checkout/order_detail.html", {"order": order, "lines": list(order.lines.all())})
 
 
-@login_required
 @require_POST
 def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     order = _own_order(request, pk)
@@ -226,7 +248,6 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Payment ------------------------------------------------------------------------------
 
 
-@login_required
 @require_GET
 def order_pay(request: HttpRequest, pk: int) -> HttpResponse:
     order = _own_order(request, pk)
@@ -249,7 +270,6 @@ def order_pay(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "checkout/pay.html", context)
 
 
-@login_required
 @require_POST
 def order_pay_dummy(request: HttpRequest, pk: int) -> HttpResponse:
     """The dummy gateway's "pay" and "decline" buttons (only while it is the gateway)."""
@@ -273,7 +293,6 @@ def order_pay_dummy(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(order)
 
 
-@login_required
 @require_GET
 def order_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     """Where Stripe sends the browser after the card step. The webhook is the source of

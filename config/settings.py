@@ -33,12 +33,16 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "imagekit",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
     "treebeard",
     "django_unicorn",
     "store",
     "search",
     "indexing",
     "checkout",
+    "mail",
 ]
 
 MIDDLEWARE = [
@@ -50,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -185,6 +190,36 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Accounts are django-allauth's (store/accounts.py adapts it): log in with the user name or the
+# e-mail address; e-mail verification is sent at signup and claims the guest orders of that
+# address (checkout.signals); "mandatory" also refuses logins until it is done.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+ACCOUNT_ADAPTER = "store.accounts.ShopAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="optional")
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Catalog] "
+# A password reset for an unknown address shows the same page and sends nothing (no mail to strangers).
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+# One limiter for every form: ops.ratelimit (RATELIMIT_RULES below), which fails open and counts
+# per address and per login name. allauth's own would count the same requests a second time.
+ACCOUNT_RATE_LIMITS = False
+# Social logins: none by default. SOCIAL_PROVIDERS=google,github turns providers on; each reads
+# <PROVIDER>_CLIENT_ID and <PROVIDER>_SECRET (the redirect URI is /accounts/<provider>/login/callback/).
+SOCIAL_PROVIDERS = env.list("SOCIAL_PROVIDERS", default=[])
+SOCIALACCOUNT_PROVIDERS = {
+    name: {"APPS": [{"client_id": env(f"{name.upper()}_CLIENT_ID", default=""),
+                     "secret": env(f"{name.upper()}_SECRET", default=""), "key": ""}]}
+    for name in SOCIAL_PROVIDERS
+}
+INSTALLED_APPS += [f"allauth.socialaccount.providers.{name}" for name in SOCIAL_PROVIDERS]
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # a provider's unverified address never logs into an account
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -240,6 +275,16 @@ SHIPPING_METHODS = {
     "standard": {"label": "Standard delivery (3–5 business days)", "cost": "4.99"},
     "express": {"label": "Express delivery (1–2 business days)", "cost": "14.99"},
 }
+# Carriers a vendor ships with: code → label and the tracking page ({number} is filled in).
+SHIPPING_CARRIERS = {
+    "ups": {"label": "UPS", "tracking_url": "https://www.ups.com/track?tracknum={number}"},
+    "usps": {"label": "USPS", "tracking_url": "https://tools.usps.com/go/TrackConfirmAction?tLabels={number}"},
+    "fedex": {"label": "FedEx", "tracking_url": "https://www.fedex.com/fedextrack/?trknbr={number}"},
+    "dhl": {"label": "DHL", "tracking_url": "https://www.dhl.com/global-en/home/tracking.html?tracking-id={number}"},
+    "other": {"label": "Other carrier", "tracking_url": ""},
+}
+# The shop's address in links of e-mails sent without a request (a webhook, a worker).
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Unpaid orders hold stock; after this long they are cancelled (cancel_unpaid_orders).
 ORDER_PAYMENT_TIMEOUT_MINUTES = env.int("ORDER_PAYMENT_TIMEOUT_MINUTES", default=24 * 60)
 CELERY_BEAT_SCHEDULE["cancel-unpaid-orders"] = {
@@ -247,7 +292,23 @@ CELERY_BEAT_SCHEDULE["cancel-unpaid-orders"] = {
     "schedule": 15 * 60.0,
 }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Catalog <orders@localhost>")
+# Who hears of each new paid order besides its vendors (comma-separated addresses).
+MERCHANT_ORDER_EMAILS = env.list("MERCHANT_ORDER_EMAILS", default=["orders@localhost"])
+# Every e-mail goes through the outbox (mail/): queued in the transaction, sent by Celery. The
+# console backend prints them in the embedded run (EMAIL_BACKEND=django.core.mail.backends.filebased
+# .EmailBackend writes them under EMAIL_FILE_PATH); production names SMTP or an Anymail provider, e.g.
+# EMAIL_BACKEND=anymail.backends.mailgun.EmailBackend with ANYMAIL_MAILGUN_API_KEY=… (every
+# ANYMAIL_<NAME> variable becomes ANYMAIL["<NAME>"]).
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+ANYMAIL = {name[len("ANYMAIL_"):]: value for name, value in env.ENVIRON.items() if name.startswith("ANYMAIL_")}
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# A refused delivery is retried after 30 s, 60 s, 120 s… at most an hour apart; after
+# EMAIL_MAX_ATTEMPTS it is marked failed for a human (the admin's "send again").
+EMAIL_RETRY_BASE_SECONDS = env.float("EMAIL_RETRY_BASE_SECONDS", default=30.0)
+EMAIL_RETRY_MAX_SECONDS = env.float("EMAIL_RETRY_MAX_SECONDS", default=3600.0)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=40)
+CELERY_BEAT_SCHEDULE["deliver-due-emails"] = {"task": "mail.tasks.deliver_due_emails", "schedule": 60.0}
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
@@ -367,6 +428,13 @@ RATELIMIT_RULES = [
      "keys": ["ip", "username"], "rate": env("RATELIMIT_LOGIN", default="10/300")},
     {"name": "signup", "prefixes": ["/accounts/signup/"], "methods": ["POST"],
      "rate": env("RATELIMIT_SIGNUP", default="5/3600")},
+    # Each sends an e-mail: bound what one address can make us send to someone's inbox.
+    {"name": "account-email", "prefixes": ["/accounts/password/reset/", "/accounts/email/",
+                                            "/accounts/confirm-email/"], "methods": ["POST"],
+     "rate": env("RATELIMIT_ACCOUNT_EMAIL", default="10/900")},
+    # E-mail + order number finds a guest order: no guessing order numbers quickly.
+    {"name": "order-lookup", "prefixes": ["/orders/lookup/"], "methods": ["POST"],
+     "rate": env("RATELIMIT_ORDER_LOOKUP", default="10/900")},
 ]
 _PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
 # Peers whose X-Forwarded-For names the client: only the configured proxies (addresses or

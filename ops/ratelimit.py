@@ -104,7 +104,8 @@ def _identities(rule: Rule, request: HttpRequest) -> list[str]:
         if key == "ip":
             identities.append(f"ip:{client_ip(request)}")
         elif key == "username":
-            username = login_name_key(request.POST.get("username", ""))
+            # "login" on the storefront (allauth: a user name or an e-mail address), "username" in the admin.
+            username = login_name_key(request.POST.get("login") or request.POST.get("username", ""))
             if username:
                 identities.append(f"user:{username}")
     return identities

@@ -1,10 +1,12 @@
-from django.contrib.auth import views as auth_views
-from django.urls import path
+"""Accounts: django-allauth's pages (signup, login, e-mail verification, password reset, and
+social logins when configured), under the short names the storefront's templates use."""
 
-from . import views
+from allauth.account import views as account_views
+from django.urls import include, path
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("signup/", views.signup, name="signup"),
+    path("login/", account_views.login, name="login"),
+    path("logout/", account_views.logout, name="logout"),
+    path("signup/", account_views.signup, name="signup"),
+    path("", include("allauth.urls")),
 ]

@@ -1,8 +1,6 @@
-"""Shopper-facing forms: reviews and signup."""
+"""Shopper-facing forms: reviews (signup is django-allauth's: store/accounts.py)."""
 
 from django import forms
-from django.contrib.auth import get_user_model
-from django.contrib.auth.forms import UserCreationForm
 
 from .models import REVIEW_BODY_MAX, REVIEW_TITLE_MAX, Product, Review
 
@@ -51,15 +49,3 @@ class ReviewForm(forms.ModelForm):
         if Review.objects.filter(product=self.instance.product, author=self.instance.author).exists():
             raise forms.ValidationError(DUPLICATE_REVIEW_MESSAGE, code="duplicate")
         return cleaned
-
-
-class SignupForm(UserCreationForm):
-    email = forms.EmailField(
-        max_length=254,
-        help_text="For order confirmations; we never show it to others.",
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-
-    class Meta(UserCreationForm.Meta):
-        model = get_user_model()
-        fields = ("username", "email")

@@ -4,7 +4,6 @@ import logging
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -19,10 +18,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from .caching import attribute_labels_version, fragment_cache_seconds
-from .forms import DUPLICATE_REVIEW_MESSAGE, ReviewForm, SignupForm
+from .forms import DUPLICATE_REVIEW_MESSAGE, ReviewForm
 from .images import LARGE_WIDTH, image_url
 from .models import Category, FooterPage, Product, Review, WishlistItem
-from .roles import CUSTOMER, assign_role
 from .selectors import (
     approved_reviews,
     attribute_rows,
@@ -118,27 +116,6 @@ def _save_review(form: ReviewForm) -> bool:
         form.add_error(None, DUPLICATE_REVIEW_MESSAGE)
         return False
     return True
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-def signup(request: HttpRequest) -> HttpResponse:
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = ""
-    if request.user.is_authenticated:
-        return redirect(next_url or reverse("home"))
-
-    form = SignupForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            user = form.save()
-            assign_role(user, CUSTOMER)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.get_username()}! Your account is ready.")
-        return redirect(next_url or reverse("home"))
-    return render(request, "registration/signup.html", {"form": form, "next": next_url})
 
 
 # --- Pages around the catalog -------------------------------------------------

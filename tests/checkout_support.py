@@ -267,3 +267,26 @@ def serve_fake_stripe(fake: FakeStripe) -> ThreadingHTTPServer:
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     return server
+
+
+# --- E-mails: the outbox (mail/) --------------------------------------------------------------
+
+
+def queued_emails(kind: str | None = None) -> list:
+    """The e-mails the shop queued (oldest first), of one kind if given."""
+    from mail.models import OutboundEmail
+
+    rows = OutboundEmail.objects.order_by("id")
+    return list(rows.filter(kind=kind) if kind else rows)
+
+
+def send_queued_emails() -> list:
+    """Deliver what is queued, as the Celery task does, through the configured backend (locmem in
+    tests); returns django.core.mail.outbox."""
+    from django.core import mail
+
+    from mail.delivery import deliver
+
+    for email in queued_emails():
+        deliver(email.pk)
+    return mail.outbox

@@ -53,9 +53,9 @@ def test_a_nul_in_an_api_query_is_a_json_400(client):
 
 @pytest.mark.parametrize("encoding", ["urlencoded", "multipart"])
 def test_a_nul_in_a_form_field_is_a_400(client, encoding):
-    data = {"username": "ada\x00", "password": "unused-password"}
+    data = {"login": "ada\x00", "password": "unused-password"}
     if encoding == "urlencoded":
-        response = client.post(reverse("login"), "username=ada%00&password=x",
+        response = client.post(reverse("login"), "login=ada%00&password=x",
                                content_type="application/x-www-form-urlencoded")
     else:
         response = client.post(reverse("login"), data)  # the test client's default: multipart
@@ -72,4 +72,4 @@ def test_input_without_a_nul_is_untouched(client, category):
     # Other odd input keeps its own, specific answers.
     assert client.get("/c/no-such-category/").status_code == 404
     assert client.get("/api/search?page=abc").status_code == 400
-    assert client.post(reverse("login"), {"username": "ada", "password": "wrong"}).status_code == 200
+    assert client.post(reverse("login"), {"login": "ada", "password": "wrong"}).status_code == 200

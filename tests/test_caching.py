@@ -243,7 +243,7 @@ def test_short_prefixes_are_cached_until_the_index_changes(client, listing_cache
 def test_sessions_are_kept_in_redis_and_written_through(client, settings):
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
     User.objects.create_user("sessions", password="a-long-password-1")
-    login = client.post("/accounts/login/", {"username": "sessions", "password": "a-long-password-1"})
+    login = client.post("/accounts/login/", {"login": "sessions", "password": "a-long-password-1"})
     assert login.status_code == 302
     session_key = client.cookies[settings.SESSION_COOKIE_NAME].value
     from django.contrib.sessions.backends.cached_db import KEY_PREFIX

@@ -79,7 +79,7 @@ def test_administrators_manage_orders_with_the_service_rules(client, orders, sho
         return admin.post(changelist, {"action": action, "_selected_action": [order.pk]}, follow=True)
 
     refused = act("mark_fulfilled", orders["mixed"])  # not paid yet
-    assert "it cannot become fulfilled" in refused.content.decode()
+    assert "it cannot become shipped" in refused.content.decode()
     assert Order.objects.get(pk=orders["mixed"].pk).status == Status.PENDING_PAYMENT
 
     assert "1 order(s) fulfilled." in act("mark_fulfilled", orders["paid"]).content.decode()

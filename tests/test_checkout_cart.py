@@ -170,7 +170,7 @@ def test_the_cart_follows_the_shopper_through_login(client, shop):
     add(client, shop.mug, "1")
     anonymous_cart_id = client.session[CART_SESSION_KEY]
 
-    response = client.post(reverse("login"), {"username": "ada", "password": "unused-password"})
+    response = client.post(reverse("login"), {"login": "ada", "password": "unused-password"})
     assert response.status_code == 302
 
     assert quantities(user_cart) == {"LAMP-1": 3, "MUG-1": 1}
@@ -228,7 +228,7 @@ def test_merge_notes_are_shown_after_login(client, shop):
     add(client, shop.mug, "3")
     shop.mug.stock_quantity = 2
     shop.mug.save()
-    response = client.post(reverse("login"), {"username": "ada", "password": "unused-password"}, follow=True)
+    response = client.post(reverse("login"), {"login": "ada", "password": "unused-password"}, follow=True)
     assert "Only 2 of “Enamel Mug” are in stock; your cart holds 2." in response.content.decode()
 
 
@@ -236,7 +236,7 @@ def test_logging_in_without_an_anonymous_cart_keeps_the_users_cart(client, shop)
     user = make_user("ada")
     cart = Cart.objects.create(user=user)
     CartItem.objects.create(cart=cart, product=shop.lamp, quantity=2)
-    client.post(reverse("login"), {"username": "ada", "password": "unused-password"})
+    client.post(reverse("login"), {"login": "ada", "password": "unused-password"})
     assert quantities(cart) == {"LAMP-1": 2}
     assert Cart.objects.count() == 1
 

@@ -324,7 +324,7 @@ def log_in(shop: Shop, username: str) -> tuple[requests.Session, int]:
     browser = requests.Session()
     browser.get(shop.url + "/accounts/login/", timeout=10)
     response = browser.post(shop.url + "/accounts/login/", timeout=10, allow_redirects=False, data={
-        "username": username, "password": "a good password",
+        "login": username, "password": "a good password",
         "csrfmiddlewaretoken": browser.cookies.get("csrftoken", ""),
     })
     return browser, response.status_code

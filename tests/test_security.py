@@ -370,7 +370,7 @@ def test_state_changing_requests_without_the_token_are_refused(tantivy_backend):
     User.objects.create_user("shopper", password="a-long-password-1")
     client = Client(enforce_csrf_checks=True)
     anonymous_posts = {
-        "/accounts/login/": {"username": "shopper", "password": "a-long-password-1"},
+        "/accounts/login/": {"login": "shopper", "password": "a-long-password-1"},
         "/accounts/signup/": {"username": "new", "email": "n@example.com", "password1": "x" * 12,
                               "password2": "x" * 12},
         "/cart/add/": {"product": product.pk, "quantity": 1},
@@ -453,20 +453,21 @@ def test_login_is_limited_per_address_and_per_user_name(client, limits):
     User.objects.create_user(victim, password="the-right-password-1")
     attacker = new_client_address()
     for attempt in range(3):
-        response = client.post("/accounts/login/", {"username": victim, "password": f"guess-{attempt}"},
+        response = client.post("/accounts/login/", {"login": victim, "password": f"guess-{attempt}"},
                                REMOTE_ADDR=attacker)
         assert response.status_code == 200  # the form again, with an error
-    refused = client.post("/accounts/login/", {"username": victim, "password": "the-right-password-1"},
+    refused = client.post("/accounts/login/", {"login": victim, "password": "the-right-password-1"},
                           REMOTE_ADDR=attacker)
     assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
     # From another address, the same user name is limited too (a botnet spreads over addresses)…
-    assert client.post("/accounts/login/", {"username": victim.upper(), "password": "x"},
+    assert client.post("/accounts/login/", {"login": victim.upper(), "password": "x"},
                        REMOTE_ADDR=new_client_address()).status_code == 429
     # …while another user signs in, and the login page itself is always shown.
     User.objects.create_user(someone, password="another-password-2")
-    ok = client.post("/accounts/login/", {"username": someone, "password": "another-password-2"},
+    ok = client.post("/accounts/login/", {"login": someone, "password": "another-password-2"},
                      REMOTE_ADDR=new_client_address())
     assert ok.status_code == 302
+    client.logout()  # allauth sends a logged-in visitor on from the login page
     assert client.get("/accounts/login/", REMOTE_ADDR=attacker).status_code == 200
 
 

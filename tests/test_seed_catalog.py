@@ -17,7 +17,7 @@ from django.utils import timezone
 from indexing.models import OutboxEntry
 from store.demo.generator import LISTED_WITHIN_DAYS, DemoCatalog
 from store.demo.images import demo_image_name
-from store.demo.writer import DEMO_CUSTOMER_PASSWORD
+from store.demo.writer import DEMO_CUSTOMER_PASSWORD, seed_demo_catalog
 from store.images import WIDTHS, image_url
 from store.models import AttributeDefinition, Brand, Category, Product, ProductImage, Review, Vendor
 
@@ -294,3 +294,23 @@ def test_a_failure_half_way_leaves_nothing_behind(monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         seed(products=30, seed=4)
     assert nothing_written()
+
+
+@pytest.mark.django_db
+def test_each_demo_vendor_gets_a_back_office_account_of_its_own(client):
+    from checkout.fulfilment import vendor_ids_of
+    from store.demo.writer import DEMO_VENDOR_PASSWORD
+
+    seed_demo_catalog(20, seed=3, reviews_per_product_max=0)
+    vendors = list(Vendor.objects.order_by("name"))
+    for number, vendor in enumerate(vendors, start=1):
+        user = User.objects.get(username=f"vendor{number}")
+        assert user.is_staff and not user.is_superuser
+        assert vendor_ids_of(user) == frozenset({vendor.pk})
+        assert user.groups.filter(name="vendor").exists()
+    # They log in to the back office with the documented password, and a second seed adds no one.
+    assert client.login(username="vendor1", password=DEMO_VENDOR_PASSWORD)
+    assert client.get("/admin/").status_code == 200
+    users = User.objects.count()
+    seed_demo_catalog(5, seed=4, reviews_per_product_max=0)
+    assert User.objects.count() == users

@@ -452,7 +452,7 @@ def test_login_and_signup_pages_render(client, catalog):
     assert client.get(reverse("login")).status_code == 200
     assert client.get(reverse("signup")).status_code == 200
     user = make_user("lena")
-    response = client.post(reverse("login"), {"username": "lena", "password": "unused-password"})
+    response = client.post(reverse("login"), {"login": "lena", "password": "unused-password"})
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(user.pk)
 

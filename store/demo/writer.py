@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from store.models import AttributeDefinition, Brand, Category, Product, ProductImage, Review, Vendor
-from store.roles import CUSTOMER
+from store.roles import CUSTOMER, VENDOR, assign_role
 
 from .generator import DEFAULT_REVIEWS_PER_PRODUCT_MAX, DemoCatalog, customer_count_for
 from .images import DemoImages
@@ -28,6 +28,8 @@ MAX_PRODUCTS = 1_000_000
 MAX_REVIEWS_PER_PRODUCT = 50
 # Every demo customer (customer1, customer2, …) can log in with this password.
 DEMO_CUSTOMER_PASSWORD = "demo-customer"
+# The demo vendors' accounts (vendor1 … for the vendors in name order) log in to the back office with this.
+DEMO_VENDOR_PASSWORD = "demo-vendor"
 
 
 @dataclass
@@ -39,6 +41,7 @@ class SeedSummary:
     brands_created: int
     customers_created: int
     seconds: float
+    vendor_users_created: int = 0
 
     @property
     def rate(self) -> float:
@@ -106,6 +109,7 @@ def seed_demo_catalog(
 
         brand_ids, brands_created = _ensure_named(Brand, catalog.brands)
         vendor_ids, _ = _ensure_named(Vendor, catalog.vendors)
+        vendor_users_created = _ensure_vendor_users(vendor_ids, catalog.password_salt)
 
         # Customers: one password hash for all (hashing per user would take minutes).
         usernames = [c.username for c in catalog.customers]
@@ -192,6 +196,7 @@ def seed_demo_catalog(
         brands_created=brands_created,
         customers_created=len(new_users),
         seconds=time.perf_counter() - started,
+        vendor_users_created=vendor_users_created,
     )
 
 
@@ -206,6 +211,27 @@ def _add_to_customer_role(user_ids: list[int]) -> None:
     membership.objects.bulk_create(
         [membership(**{user_column: pk, group_column: group.pk}) for pk in user_ids], ignore_conflicts=True
     )
+
+
+def _ensure_vendor_users(vendor_ids: dict[str, int], salt: str) -> int:
+    """One back-office account per demo vendor: vendor1 … in the vendors' name order, each
+    with the vendor role and managing its own vendor only. Existing users of those names are
+    left as they are; returns how many were created."""
+    User = get_user_model()
+    created = 0
+    password = make_password(DEMO_VENDOR_PASSWORD, salt=salt)
+    has_role = Group.objects.filter(name=VENDOR).exists()  # created by migration store/0002_roles
+    for number, name in enumerate(sorted(vendor_ids), start=1):
+        username = f"vendor{number}"
+        if User.objects.filter(username=username).exists():
+            continue
+        user = User.objects.create(username=username, email=f"{username}@example.com", password=password,
+                                   is_staff=True)
+        if has_role:
+            assign_role(user, VENDOR)
+        Vendor.objects.get(pk=vendor_ids[name]).users.add(user)
+        created += 1
+    return created
 
 
 def _ensure_named(model, names: list[str]) -> tuple[dict[str, int], int]:

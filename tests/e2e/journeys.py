@@ -24,7 +24,7 @@ def create_customer(username: str = "shopper") -> User:
 
 def log_in(page, username: str, password: str = PASSWORD) -> None:
     """Fill in and send the login form the page is on (the storefront's or the admin's)."""
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login], input[name=username]", username)
     page.fill("input[name=password]", password)
     page.get_by_role("button", name="Log in").click()
 
@@ -50,6 +50,7 @@ def check_out_and_pay(page, base: str, customer: User, product: Product, shots) 
     gateway and land on the paid order; the order and the stock are checked in the database."""
     stock_before = Product.objects.get(pk=product.pk).stock_quantity
     page.goto(base + "/checkout/")
+    page.locator(".checkout-guest").get_by_role("link", name="Log in").click()  # or check out as a guest
     page.wait_for_url("**/accounts/login/**")
     log_in(page, customer.username)
     page.wait_for_url("**/checkout/**")

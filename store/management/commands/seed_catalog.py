@@ -4,7 +4,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from store.demo.generator import DEFAULT_REVIEWS_PER_PRODUCT_MAX
-from store.demo.writer import DEMO_CUSTOMER_PASSWORD, MAX_PRODUCTS, MAX_REVIEWS_PER_PRODUCT, seed_demo_catalog
+from store.demo.writer import (
+    DEMO_CUSTOMER_PASSWORD,
+    DEMO_VENDOR_PASSWORD,
+    MAX_PRODUCTS,
+    MAX_REVIEWS_PER_PRODUCT,
+    seed_demo_catalog,
+)
 from store.models import Product
 
 
@@ -14,7 +20,8 @@ class Command(BaseCommand):
         "attribute definitions, and N products with images, stock and reviews. The same --seed always "
         "gives the same catalog. Reviews come from demo customers customer1, customer2, … whose password "
         f"is {DEMO_CUSTOMER_PASSWORD!r}; new ones get the customer role (existing users of those names are "
-        "reused, never changed). "
+        "reused, never changed). Each vendor gets a back-office account, vendor1 … (vendors in name order), "
+        f"password {DEMO_VENDOR_PASSWORD!r}. "
         "Refuses to run when products exist, unless --if-empty makes that a no-op. Writes with bulk inserts "
         "in one transaction and bypasses the search outbox: run `manage.py reindex` afterwards."
     )
@@ -77,7 +84,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"Created {summary.categories_created} categories, {summary.brands_created} brands, "
-            f"{summary.customers_created:,} customers, {summary.images:,} images, "
+            f"{summary.customers_created:,} customers, {summary.vendor_users_created} vendor accounts, "
+            f"{summary.images:,} images, "
             f"{summary.reviews:,} reviews."
         )
         self.stdout.write(
