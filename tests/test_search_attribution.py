@@ -6,6 +6,7 @@ the cart and the checkout."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -152,3 +153,89 @@ def test_daily_sums_give_the_figures_the_events_give(shopper):
     assert total(start, end).revenue == shopper.catalog.products["merino"].price
     assert sum_settled_days() == 0  # each day once
     assert sum_day(timezone.localtime(days_ago).date()) == 0  # re-summed from what is left
+
+
+# --- The reports a merchandiser reads --------------------------------------------------------
+
+
+def events_at(at, query: str, *, clicked: bool = False, sold: Decimal | None = None, zero: bool = False) -> None:
+    """One search (its own session) at ``at``, maybe clicked, maybe sold, written by the analytics task."""
+    from search.analytics.tasks import record_events
+
+    token = str(uuid.uuid4())
+    record_events([{"token": token, "query": query, "result_count": 0 if zero else 3, "session_hash": token[:8],
+                    "created_at": at.isoformat()}],
+                  [{"search_token": token, "product_id": 1, "position": 2, "created_at": at.isoformat()}] if clicked
+                  else [])
+    if sold is not None:
+        order = Order.objects.create(
+            email="r@example.com", idempotency_key=uuid.uuid4(), currency="USD", subtotal=sold, shipping_cost=0,
+            tax=0, total=sold, shipping_method="standard", shipping_method_label="Standard", full_name="R",
+            address_line1="1 Road", city="Town", postal_code="1", country="US", status=Order.Status.PAID)
+        Order.objects.filter(pk=order.pk).update(created_at=at)
+        OrderLine.objects.create(order=order, product_name="P", sku="P", unit_price=sold, quantity=1, line_total=sold,
+                                 search_token=token)
+
+
+def test_each_rule_shows_its_queries_before_and_after_it_went_live(transactional_db):
+    from search.analytics.performance import rule_performance
+    from search.merchandising.models import PinRule, SynonymSet
+
+    now = timezone.now()
+    live_at = now - timedelta(days=2)
+    PinRule.objects.create(query="tee", starts_at=live_at)
+    SynonymSet.objects.create(terms="tee, t-shirt", starts_at=live_at)
+    for _ in range(4):
+        events_at(live_at - timedelta(hours=5), "tee")  # before: never clicked
+    events_at(live_at - timedelta(hours=5), "teeth whitening", clicked=True)  # holds "tee" only as a prefix
+    for i in range(3):
+        events_at(live_at + timedelta(hours=3), "tee", clicked=True, sold=Decimal("30.00") if i == 0 else None)
+    events_at(live_at + timedelta(hours=4), "red t-shirt", clicked=True)
+    measured = {m.kind: m for m in rule_performance(now)}
+    pin, synonyms = measured["pin"], measured["synonyms"]
+    assert (pin.before.searches, pin.before.clicked, pin.after.searches, pin.after.clicked) == (4, 0, 3, 3)
+    assert (pin.after.converted, pin.after.revenue, pin.after.revenue_per_search) == (1, Decimal("30.00"),
+                                                                                      Decimal("10.00"))
+    assert (synonyms.before.searches, synonyms.after.searches, synonyms.after.clicked) == (4, 4, 4)
+    assert pin.days == 2 and synonyms.affects == "queries with “tee”, “t-shirt”"
+
+
+def test_the_report_page_charts_the_trend_exports_csv_and_refuses_bad_ranges(eager_tasks, client):  # noqa: F811
+    from django.contrib.auth.models import User
+
+    from store.roles import MERCHANDISER, assign_role
+    from tests.conftest import restore_roles
+
+    restore_roles()
+    now = timezone.now()
+    events_at(now - timedelta(days=2), "=HYPERLINK(\"http://evil\")", zero=True)
+    events_at(now - timedelta(days=1), "lamp", clicked=True, sold=Decimal("12.50"))
+    events_at(now - timedelta(days=1), "lamp")
+    merchandiser = User.objects.create_user("merch", password="unused-password")
+    assign_role(merchandiser, MERCHANDISER)
+    client.force_login(merchandiser)
+
+    page = client.get(reverse("admin:search_report"))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert '<div class="report-chart" id="trend-chart"' in html and "<svg" in html and "<path" in html  # matplotlib
+    assert "Zero-result rate" in html and "Revenue from search (USD)" in html
+    assert '<strong id="total-revenue">12.50</strong>' in html and '<strong id="total-converted">1</strong>' in html
+    assert '<tr data-query="lamp">' in html and '<td class="revenue-per-search">6.25</td>' in html
+
+    export = client.get(reverse("admin:search_report_csv"))
+    assert export.status_code == 200 and export["Content-Type"].startswith("text/csv")
+    lines = export.content.decode().splitlines()
+    assert lines[0].startswith("query,searches,zero-result searches,click-through rate")
+    assert "lamp,2,0,0.5000,0.0000,0.5000,12.50,6.25,2.0" in lines
+    assert any(line.startswith("\"'=HYPERLINK(") for line in lines)  # never a formula in a spreadsheet
+
+    for params, message in [({"start": "2030-01-02", "end": "2030-01-01"}, "The first day is after the last day."),
+                            ({"start": "2020-01-01", "end": "2023-01-01"}, "Choose at most 400 days"),
+                            ({"start": "not a date"}, "Enter a valid date.")]:
+        refused = client.get(reverse("admin:search_report"), params)
+        assert refused.status_code == 200 and message in refused.content.decode()
+        assert 'id="query-performance"' not in refused.content.decode()
+        bad_csv = client.get(reverse("admin:search_report_csv"), params)
+        assert bad_csv.status_code == 400 and message in bad_csv.content.decode()
+    assert client.get(reverse("admin:search_rule_report")).status_code == 200

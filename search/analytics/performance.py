@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -121,3 +122,25 @@ def rule_performance(now: datetime | None = None, days: int = RULE_WINDOW_DAYS) 
     measured = [measure_rule(kind, rule, now, days) for kind, rule in rules]
     measured.sort(key=lambda m: (-m.after.searches, m.kind, m.name))
     return measured
+
+
+CSV_COLUMNS = ("query", "searches", "zero-result searches", "click-through rate", "add-to-cart rate",
+               "conversion rate", "revenue", "revenue per search", "average clicked position")
+
+
+def csv_cell(value: object) -> str:
+    """A spreadsheet reads a cell starting with = + - @ (or a tab, a return) as a formula: a
+    shopper's query is data, so such a cell gets a leading apostrophe (OWASP's advice)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def write_query_csv(out, rows: list[QueryPerformance]) -> None:
+    """The rows as CSV (rates as fractions with 4 decimals, money with 2, positions with 1)."""
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        f = row.figures
+        writer.writerow([csv_cell(row.query), f.searches, f.zero_results, f"{f.ctr:.4f}", f"{f.add_to_cart_rate:.4f}",
+                         f"{f.conversion_rate:.4f}", f"{f.revenue:.2f}", f"{f.revenue_per_search:.2f}",
+                         "" if f.average_position is None else f"{f.average_position:.1f}"])

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -210,6 +211,13 @@ def _gaps(start: datetime, end: datetime, summed: list[date]) -> list[tuple[date
     if cursor < end:
         gaps.append((cursor, end))
     return gaps
+
+
+def sum_of(many: Iterable[Figures]) -> Figures:
+    found = Figures()
+    for f in many:
+        found.add(f)
+    return found
 
 
 def total(start: datetime, end: datetime, where: Q | None = None) -> Figures:
