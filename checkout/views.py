@@ -4,6 +4,7 @@ Stripe's card field."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.conf import settings
@@ -196,6 +197,22 @@ def checkout(request: HttpRequest) -> HttpResponse:
 # --- Orders -------------------------------------------------------------------------------
 
 
+def login_for_others(view):
+    """An order page a visitor cannot see sends an anonymous one to log in (the link in an
+    account's e-mail), whatever the order: which numbers exist is never told."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            if request.user.is_authenticated:
+                raise
+            return redirect_to_login(request.get_full_path())
+
+    return wrapper
+
+
 def _own_order(request: HttpRequest, pk: int) -> Order:
     try:
         return order_of(request.user, pk, guest_orders.remembered_ids(request))
@@ -228,6 +245,7 @@ def order_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@login_for_others
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = _own_order(request, pk)
     return render(request, "checkout/order_detail.html", {"order": order, "lines": list(order.lines.all())})
@@ -249,6 +267,7 @@ def order_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@login_for_others
 def order_pay(request: HttpRequest, pk: int) -> HttpResponse:
     order = _own_order(request, pk)
     if not order.is_awaiting_payment:
@@ -294,6 +313,7 @@ def order_pay_dummy(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
+@login_for_others
 def order_payment_return(request: HttpRequest, pk: int) -> HttpResponse:
     """Where Stripe sends the browser after the card step. The webhook is the source of
     truth; asking Stripe here only spares the customer a wait for it."""

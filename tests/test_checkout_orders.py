@@ -334,8 +334,10 @@ def test_another_customers_order_is_a_404(customer, shop, name, method):
 def test_anonymous_visitors_are_sent_to_login_for_their_orders_and_never_see_others(client, shop, checkout_settings):
     order = place_order_for(make_user("eve"), shop)
     assert client.get(reverse("order_list"))["Location"].startswith(reverse("login"))
-    for name in ("order_detail", "order_pay"):
-        assert client.get(reverse(name, args=[order.pk])).status_code == 404
+    for name in ("order_detail", "order_pay"):  # any number, existing or not: to the login
+        for pk in (order.pk, order.pk + 1000):
+            assert client.get(reverse(name, args=[pk]))["Location"].startswith(reverse("login"))
+    assert client.post(reverse("order_cancel", args=[order.pk])).status_code == 404
 
 
 # --- The dummy payment journey ---------------------------------------------------------------
