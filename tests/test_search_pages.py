@@ -5,6 +5,7 @@ these run once, on the embedded one; what each engine finds is tests/test_search
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from decimal import Decimal
@@ -16,7 +17,6 @@ from django.urls import reverse
 from django_unicorn.call_method_parser import parse_call_method_name
 from lxml import html as lxml_html
 
-from search.query.request import MAX_RESULT_WINDOW
 from search.templatetags.search_listing import action_arg
 from store.models import Product
 from tests.conftest import engine_config, sync_index
@@ -159,7 +159,6 @@ def test_pages_keep_the_other_parameters(client, catalog):
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"page": "9999"}, f"Only the first {MAX_RESULT_WINDOW} results can be browsed"),
         ({"price_min": "cheap"}, "The minimum price must be a number."),
         ({"price_min": "50", "price_max": "10"}, "The minimum price is above the maximum price."),
         ({"sort": "cheapest"}, "Sort must be one of"),
@@ -171,6 +170,22 @@ def test_invalid_parameters_are_400_with_the_message(client, catalog, params, me
     assert response.status_code == 400
     assert message in response.content.decode()
     assert listing(response).result is None
+
+
+def test_a_page_past_the_end_says_there_are_no_more_products(client, catalog):
+    response = search(client, q="tee", page="9999")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "There are no more products here." in html and listing(response).result.hits == []
+    assert '<a href="/search?q=tee"' in html  # back to the first page, not to page 9999
+    assert listing(response).groups  # the first page's facets to go on from
+
+
+def test_a_page_beyond_the_browsable_window_of_a_large_result_is_400(client, catalog, monkeypatch):
+    monkeypatch.setattr("search.query.request.MAX_RESULT_WINDOW", 4)
+    response = search(client, page_size="2", page="3")  # 6 > 4, and the catalog has more than 3 pages of 2
+    assert response.status_code == 400
+    assert "Only the first 4 results can be browsed" in response.content.decode()
 
 
 def test_zero_results_relax_and_suggest(client, catalog):
@@ -262,7 +277,9 @@ def test_component_renders_on_the_server_from_get(client, catalog):
     assert data["q"] == "headphones"
     assert data["filters"] == {"brand": ["sonix"]}
     assert 'href="/p/anc/"' in html and 'href="/p/studio/"' not in html
-    assert 'unicorn:model.debounce-300="q"' in html
+    # One search box, the header's, holding the text (a new text is a new search).
+    boxes = re.findall(r'<input[^>]*type="search"[^>]*>', html)
+    assert len(boxes) == 1 and 'id="site-search"' in boxes[0] and 'value="headphones"' in boxes[0]
     assert "unicorn/js/unicorn" in html and "js/search-page.js" in html
 
 
@@ -501,7 +518,38 @@ def test_category_page_has_the_facet_sidebar_and_honours_filters(client, catalog
     assert "attr_color" in {g.name for g in listing(response).groups}
     chips = {c.label: c.href for c in listing(response).chips}
     assert chips == {"Zephyr": "/c/clothing/?attr_color=Black", "Color: Black": "/c/clothing/?brand=zephyr"}
-    assert "unicorn:" not in html  # plain links and forms
+    # The search page's reactive component, scoped to the category; its links and forms are plain.
+    assert json.loads(component_root(html).get("unicorn:data"))["scope"] == "clothing"
+
+
+def test_the_category_component_stays_in_its_category(client, catalog):
+    """A filter ticked on a category page re-renders it in place: the category's products only,
+    links and address on the category's page, the same URL state as /search."""
+    root = component_root(client.get("/c/clothing/").content.decode())
+
+    payload = post_message(client, root, [call("toggle_filter('brand', 'acme')")])
+
+    assert payload["data"]["scope"] == "clothing" and payload["data"]["filters"] == {"brand": ["acme"]}
+    dom = lxml_html.fromstring(payload["dom"])
+    assert dom.get("data-search-path") == "/c/clothing/" and dom.get("data-search-query") == "brand=acme"
+    names = {a.text_content().strip() for a in dom.xpath('//h3[@class="card-title"]/a')}
+    assert names == {p.name for p in visible(category__slug_path__startswith="clothing", brand__slug="acme")}
+    assert not dom.xpath("//h1")  # the category page's heading stays outside the component
+    assert dom.xpath('//a[contains(@class, "chip-removable")]/@href') == ["/c/clothing/"]
+
+
+def test_a_forged_scope_is_the_whole_catalog_not_an_error(client, catalog):
+    root = component_root(client.get("/c/clothing/").content.decode())
+    payload = post_message(client, root, [sync("scope", "../../etc/<script>"), call("toggle_filter('brand', 'sonix')")])
+    dom = lxml_html.fromstring(payload["dom"])
+    assert dom.get("data-search-path") == "/search"
+
+
+@pytest.mark.parametrize("url", ["/c/clothing/?brand=acme&price_min=&price_max=", "/search?q=tee&price_min=&sort="])
+def test_empty_parameters_of_a_plain_form_are_dropped_by_a_redirect(client, catalog, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] in ("/c/clothing/?brand=acme", "/search?q=tee")
 
 
 # ---- OpenAPI ---------------------------------------------------------------------------------

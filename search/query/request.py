@@ -40,6 +40,11 @@ class InvalidSearchRequest(ValueError):
     """A request a shopper can fix; the message says how."""
 
 
+class PageBeyondWindow(InvalidSearchRequest):
+    """A page past the results that can be browsed (``MAX_RESULT_WINDOW``): often simply past
+    the last page, which the listing then says."""
+
+
 @dataclass(frozen=True)
 class SearchRequest:
     text: str = ""
@@ -94,7 +99,7 @@ class SearchRequest:
         if not 1 <= self.page_size <= MAX_PAGE_SIZE:
             raise InvalidSearchRequest(f"Page size must be between 1 and {MAX_PAGE_SIZE}.")
         if self.page * self.page_size > MAX_RESULT_WINDOW:
-            raise InvalidSearchRequest(
+            raise PageBeyondWindow(
                 f"Only the first {MAX_RESULT_WINDOW} results can be browsed; refine the search or the filters."
             )
         if isinstance(self.selected, Mapping):

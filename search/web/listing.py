@@ -18,21 +18,23 @@ from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.urls import reverse
 
 from search.analytics.experiments import assigned_variant
 from search.analytics.recorder import click_url_maker, record_search
 from search.backends import SearchUnavailable
 from search.facets import FACETS, Chip, FacetGroup, LinkContext, facet_for, parse_request
 from search.facets.state import Params, first, fresh, params_from_query, query_string, url_for, with_page, with_text
-from search.query.request import SORTS, InvalidSearchRequest, SearchRequest
+from search.query.request import SORTS, InvalidSearchRequest, PageBeyondWindow, SearchRequest
 from search.query.result import SearchResult
 from search.services import search_products
+from store.models import Category
 from store.pagination import Pagination, paginate
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Listing", "Params", "build_listing", "cleared", "params_from_query", "toggled", "with_page", "with_text",
-           "without"]
+__all__ = ["Listing", "Params", "build_listing", "category_page_url", "cleared", "params_from_query", "scope_category",
+           "toggled", "with_page", "with_text", "without"]
 
 UNAVAILABLE_MESSAGE = "Search is temporarily unavailable. Please try again in a moment."
 # "Clear all" keeps what was searched and how it is shown, not how it was narrowed.
@@ -49,6 +51,16 @@ def without(params: Params, facet: str, value: str = "") -> Params:
     """The state without one selected value (a chip's ×); a range goes as a whole."""
     declared = facet_for(facet)
     return declared.without(params, facet, value) if declared else fresh(params)
+
+
+def category_page_url(slug_path: str) -> str:
+    return reverse("category", kwargs={"slug_path": slug_path})
+
+
+def scope_category(slug_path: str) -> Category | None:
+    """The category a category page's component is scoped to, or None (the whole catalog)."""
+    path = str(slug_path or "").strip("/")[:600]
+    return Category.objects.filter(slug_path=path).first() if path else None
 
 
 def cleared(params: Params) -> Params:
@@ -71,6 +83,8 @@ class Listing:
     exact_href: str = ""
     # Category pages: the category is the page, so it is neither a chip nor a hidden input.
     fixed_category: bool = False
+    # A page asked for past the last one (the result is the first page's, without its hits).
+    past_the_end: bool = False
 
     @property
     def redirect(self) -> str | None:
@@ -96,6 +110,10 @@ class Listing:
     @property
     def sort_options(self) -> list[tuple[str, str, bool]]:
         return [(value, label, value == self.sort) for value, label in SORTS.items()]
+
+    @property
+    def first_page_href(self) -> str:
+        return url_for(self.base_url, with_page(self.params, 1))
 
     @property
     def clear_href(self) -> str:
@@ -154,6 +172,18 @@ def build_listing(
         started = time.perf_counter()
         listing.result = search_products(listing.search_request)
         track_clicks(http_request, listing.search_request, listing.result, time.perf_counter() - started)
+    except PageBeyondWindow as exc:
+        # page=300 of a three-page result is past the end, not a search to refine: say so,
+        # with the first page's facets to go on from (unless there really are that many pages).
+        first_page = build_listing(with_page(params, 1), base_url=base_url, category=category,
+                                   category_url=category_url, http_request=http_request)
+        wanted = parse_int_or_zero(first(params, "page"))
+        if first_page.result is not None and first_page.result.num_pages < wanted:
+            first_page.params, first_page.past_the_end = params, True
+            first_page.result = replace(first_page.result, hits=[])
+            return first_page
+        listing.error, listing.status = str(exc), 400
+        return listing
     except InvalidSearchRequest as exc:
         listing.error, listing.status = str(exc), 400
         return listing
@@ -163,6 +193,10 @@ def build_listing(
         return listing
     _decorate(listing, category_url)
     return listing
+
+
+def parse_int_or_zero(raw: str) -> int:
+    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
 
 
 def served_request(search_request: SearchRequest, http_request: HttpRequest | None) -> SearchRequest:

@@ -18,10 +18,18 @@ from django.views.decorators.http import require_safe
 
 from search.backends import SearchUnavailable
 from search.facets import parse_request
+from search.facets.state import url_for
 from search.query.request import InvalidSearchRequest
 from search.result_cache import browse_fragment_key
 from search.services import autocomplete, search_products
-from search.web.listing import UNAVAILABLE_MESSAGE, build_listing, params_from_query, served_request, track_clicks
+from search.web.listing import (
+    UNAVAILABLE_MESSAGE,
+    build_listing,
+    category_page_url,
+    params_from_query,
+    served_request,
+    track_clicks,
+)
 from search.web.openapi import AUTOCOMPLETE_MAX_LENGTH, openapi_document
 from search.web.seo import listing_seo
 from search.web.serializers import serialize_result, serialize_suggestions
@@ -58,9 +66,19 @@ def json_response(data: dict, status: int = 200) -> HttpResponse:
 
 
 # The reactive component posts to /unicorn/message with the CSRF cookie.
+def without_empty_parameters(request: HttpRequest) -> HttpResponse | None:
+    """A plain GET form sends its empty inputs (``price_min=&price_max=``): the same page at its
+    tidy address, as the reactive page's address bar shows it."""
+    if any(not value.strip() for _, values in request.GET.lists() for value in values):
+        return redirect(url_for(request.path, params_from_query(request.GET)))
+    return None
+
+
 @ensure_csrf_cookie
 @require_safe
 def search_page(request: HttpRequest) -> HttpResponse:
+    if tidy := without_empty_parameters(request):
+        return tidy
     listing = build_listing(params_from_query(request.GET), base_url=reverse("search"), http_request=request)
     if listing.redirect:
         return redirect(listing.redirect)
@@ -122,14 +140,18 @@ def api_schema(request: HttpRequest) -> JsonResponse:
     return JsonResponse(openapi_document(), json_dumps_params={"indent": 2})
 
 
+@ensure_csrf_cookie  # the reactive component posts to /unicorn/message with the CSRF cookie
+@require_safe
 def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
     """A category is the search scoped to its subtree: the same facets, filters and sorts."""
     category = get_object_or_404(Category, slug_path=slug_path.strip("/"))
+    if tidy := without_empty_parameters(request):
+        return tidy
     listing = build_listing(
         params_from_query(request.GET),
         base_url=category.get_absolute_url(),
         category=category.slug_path,
-        category_url=_category_url,
+        category_url=category_page_url,
         http_request=request,
     )
     if listing.redirect:
@@ -157,7 +179,3 @@ def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
     else:
         context.update(listing_cache_seconds=0, listing_cache_key="")
     return unavailable(render(request, "store/category.html", context, status=listing.status))
-
-
-def _category_url(slug_path: str) -> str:
-    return reverse("category", kwargs={"slug_path": slug_path})

@@ -18,6 +18,8 @@
   var restoring = [];
 
   document.documentElement.classList.add("has-search-js");
+  // " · <shop name>", as the server writes titles.
+  var SHOP_SUFFIX = document.title.indexOf(" · ") >= 0 ? document.title.slice(document.title.lastIndexOf(" · ")) : "";
 
   function root() {
     return document.querySelector("[data-search-query]");
@@ -66,7 +68,20 @@
     else window.history.pushState(state, "", url);
     typing = textOnly && !wasRestoring;
     var title = el.getAttribute("data-search-title");
-    if (title) document.title = title + " · Catalog";
+    if (title) document.title = title + SHOP_SUFFIX;
+    // Another page of results: show it from its top, as a page load would.
+    if (!wasRestoring && pageOf(query) !== pageOf(current)) toResults();
+  }
+
+  function pageOf(query) {
+    return new URLSearchParams(query).get("page") || "1";
+  }
+
+  function toResults() {
+    var results = document.getElementById("results");
+    var heading = document.getElementById("listing-title");
+    if (results) results.scrollIntoView({ block: "start" });
+    if (heading) heading.focus({ preventScroll: true });
   }
 
   function init() {

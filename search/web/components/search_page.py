@@ -1,4 +1,7 @@
-"""The reactive search page (django-unicorn component "search-page").
+"""The reactive search and category pages (django-unicorn component "search-page").
+
+On a category page the template passes ``scope`` (the category's path): the listing is the
+search scoped to that subtree, its links and address the category page's.
 
 Its state is the page's GET parameters, split into the fields the template binds
 with ``unicorn:model`` (text, sort, price bounds) and ``filters`` (everything
@@ -21,8 +24,10 @@ from search.web.listing import (
     Listing,
     Params,
     build_listing,
+    category_page_url,
     cleared,
     params_from_query,
+    scope_category,
     toggled,
     with_page,
     with_text,
@@ -106,6 +111,9 @@ class SearchPageView(UnicornView):
     # The facets' parameters that no input is bound to, and page_size → list of values.
     # Always replaced in mount(), so instances never share the class-level dict.
     filters: dict = {}
+    # A category page's category path ("" on /search). Posted back with each message like the
+    # rest of the state, so it is looked up again (an unknown path is the whole catalog).
+    scope: str = ""
 
     class Meta:
         login_not_required = True
@@ -176,6 +184,18 @@ class SearchPageView(UnicornView):
             params_from_fields(fields_from_params(given.params)), self._state()
         ):
             context["listing"] = given
+            category = context.get("category") if self.scope else None  # the page view's
         else:
-            context["listing"] = build_listing(self._state(), base_url=reverse("search"), http_request=self.request)
+            category = scope_category(self.scope)
+            context["listing"] = build_listing(
+                self._state(),
+                base_url=category.get_absolute_url() if category else reverse("search"),
+                category=category.slug_path if category else None,
+                category_url=category_page_url,
+                http_request=self.request,
+            )
+        context["scope_name"] = category.name if category else ""
+        # A landing page's listing HTML is cached by the page view's key (the first render only).
+        context.setdefault("listing_cache_seconds", 0)
+        context.setdefault("listing_cache_key", "")
         return context
