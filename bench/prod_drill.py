@@ -211,6 +211,15 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)] if ordered else 0.0
 
 
+def by_kind(hits: list[Hit]) -> dict[str, int]:
+    return {kind: sum(1 for hit in hits if hit.kind == kind) for kind in ("search", "page", "checkout")}
+
+
+def paid_orders() -> int:
+    return int(topology.primary().sql("SELECT count(*) FROM checkout_order WHERE status = 'paid'",
+                                      topology.DATABASE)[0][0])
+
+
 def outbox_backlog() -> int:
     return int(topology.primary().sql("SELECT count(*) FROM indexing_outboxentry", topology.DATABASE)[0][0])
 
@@ -261,7 +270,7 @@ def drill(args) -> int:
         Step("steady load again"),
     ]
     load = Load(args.clients)
-    backlog_before = outbox_backlog()
+    backlog_before, paid_before = outbox_backlog(), paid_orders()
     load_before = f"{os.getloadavg()[0]:.1f}"
     load.start()
     time.sleep(3)  # logged in, warm
@@ -291,17 +300,17 @@ def drill(args) -> int:
         if step.fault == "replica":
             writes = [hit for hit in errors if hit.kind == "checkout"]
             if writes:
-                step.notes.append(f"{len(writes)} failed writes")
                 failed_run = True
-            step.notes.append(f"{fallback.get('during', 0):.0f} catalog requests read the primary instead")
-            last_error = max((hit.ended for hit in errors), default=step.fault_at or 0)
-            step.notes.append(f"last failure {max(0.0, last_error - (step.fault_at or 0)):.1f} s after the stop")
+            step.notes.append(f"{len(writes)} of {by_kind(hits)['checkout']} checkout requests failed; "
+                              f"{fallback.get('during', 0):.0f} catalog requests read the primary instead")
+            if errors:
+                last_error = max(hit.ended for hit in errors) - (step.fault_at or 0)
+                step.notes.append(f"last failure {last_error:.1f} s after the stop began")
         if outside:
             failed_run = True
             kinds = sorted({f"{hit.kind} {hit.what}" for hit in outside})
             step.notes.append("outside the window: " + ", ".join(kinds))
-        by_kind = {kind: sum(1 for hit in hits if hit.kind == kind) for kind in ("search", "page", "checkout")}
-        rows.append((step.name, len(hits), by_kind, len(errors), len(in_window), len(outside),
+        rows.append((step.name, len(hits), by_kind(hits), len(errors), len(in_window), len(outside),
                      p95([hit.ended - hit.started for hit in hits]) * 1000, "; ".join(step.notes)))
 
     deadline = time.monotonic() + 90
@@ -314,7 +323,12 @@ def drill(args) -> int:
         f"machine: {machine()}; load average before the drill {load_before}, after {os.getloadavg()[0]:.1f} "
         "(1 min; other people's work shares the 2 cores)",
         f"{args.clients} clients (each a visitor searching and browsing, and a logged-in buyer), "
-        f"{args.seconds:.0f} s per step; outbox {backlog_before} rows before, {backlog} after the drain",
+        f"{args.seconds:.0f} s per step; {paid_orders() - paid_before} orders placed and paid; "
+        f"outbox {backlog_before} rows before, {backlog} after the drain",
+        "",
+        "The load generator, the shop and everybody else's work share the 2 cores: p95 moves with the "
+        "machine's load more than with the step (compare steps within one run only, never across runs); "
+        "the counts of failed requests are what the drill is for.",
         "",
         "| step | requests (search / page / checkout) | failed | of which in flight at the fault | "
         "failed outside | p95 ms | notes |",
