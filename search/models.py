@@ -14,6 +14,7 @@ from search.merchandising.models import (
     RulesVersioned,
     ScheduledRule,
     SynonymSet,
+    TypoSettings,
 )
 from search.merchandising.version import RulesVersion
 
@@ -21,4 +22,5 @@ __all__ = [
     "BoostRule", "CartEvent", "ClickEvent", "Experiment", "ExperimentVariant", "SearchStatsDay", "StatsDayDone",
     "FacetSetting", "FieldWeights", "PinRule", "PinnedProduct", "PriceBucketing",
     "Redirect", "RulesVersion", "RulesVersioned", "ScheduledRule", "SearchEvent", "SynonymSet",
+    "TypoSettings",
 ]

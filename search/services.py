@@ -9,7 +9,7 @@ from ops.metrics import observed_search
 from search.analytics.recorder import popular_queries
 from search.backends import SearchBackend, get_backend
 from search.merchandising.rules import price_choice, resolve
-from search.query.ranking import DEFAULT_FIELD_WEIGHTS
+from search.query.ranking import DEFAULT_FIELD_WEIGHTS, NO_TYPOS
 from search.query.request import SearchRequest
 from search.query.result import FacetValue, SearchHit, SearchResult
 from search.query.stopwords import is_stopword
@@ -42,14 +42,39 @@ def search_products(request: SearchRequest, *, apply_rules: bool = True) -> Sear
             return SearchResult(request=request, total=0, hits=[], redirect=resolution.redirect)
         request = replace(request, tuning=resolution.tuning)
     request = with_optional_stopwords(with_known_words(backend, request))
+    if request.exact and request.text:  # the text as typed: no typo, no correction
+        request = replace(request, typo_tolerance=NO_TYPOS)
     if resolution is not None and resolution.pinned_ids:
         return _search_with_pins(backend, request, resolution.pinned_ids)
     result = _run(backend, request)
     if not request.text or request.autocomplete:
         return result
     if result.total:
-        return with_more_after(backend, request, result)
+        return with_more_after(backend, request, with_typo_notice(backend, request, result))
     return _fall_back(backend, request, result)
+
+
+def typo_only_words(request: SearchRequest) -> tuple[str, ...]:
+    """The required typed words the index does not know that have a typo budget: every product
+    the request finds matched each of them with typos only."""
+    typos = request.typos
+    if not typos.fields:
+        return ()
+    return tuple(w for w in content_words(request) if w not in request.known_words and typos.budget(w))
+
+
+def with_typo_notice(backend: SearchBackend, request: SearchRequest, result: SearchResult) -> SearchResult:
+    """Results that matched a word only through typos say so, as a corrected fallback does: "Showing
+    results for" the text with each such word's correction (the index's closest, most frequent word)
+    and a link to the text as typed (``exact``). A word without a correction stays as typed."""
+    words = typo_only_words(request)
+    if not words:
+        return result
+    result.typo_words = words
+    corrections = backend.corrections(words, request.typos)
+    if corrections:
+        result.corrected_text = " ".join(corrections.get(w, w) for w in query_words(request.text))
+    return result
 
 
 def content_words(request: SearchRequest) -> list[str]:
@@ -83,7 +108,7 @@ def with_more_after(backend: SearchBackend, request: SearchRequest, result: Sear
     if more.total <= result.total:
         return result
     more.all_words_total = result.total
-    more.corrected_text, more.request = result.corrected_text, result.request
+    more.corrected_text, more.request, more.typo_words = result.corrected_text, result.request, result.typo_words
     return more
 
 
@@ -96,7 +121,7 @@ def _fall_back(backend: SearchBackend, request: SearchRequest, result: SearchRes
     original = request
     words = content_words(request)
     unknown = [w for w in words if w not in request.known_words]
-    corrections = backend.corrections(unknown) if unknown and not request.exact else {}
+    corrections = backend.corrections(unknown, request.typos) if unknown and not request.exact else {}
     corrected_text = None
     if corrections:
         request = with_corrections(request, corrections)
@@ -104,6 +129,7 @@ def _fall_back(backend: SearchBackend, request: SearchRequest, result: SearchRes
         found = _run(backend, request)
         if found.total:
             found.request, found.corrected_text = original, corrected_text
+            found.typo_words = tuple(w for w in unknown if w in corrections)
             return with_more_after(backend, request, found)
         words = [corrections.get(w, w) for w in words]
     unknowable = [w for w in unknown if w not in corrections]

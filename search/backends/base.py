@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from search.query.ranking import DEFAULT_TYPOS, TypoTolerance
 from search.query.request import SearchRequest
 from search.query.result import SearchHit
 
@@ -70,11 +71,12 @@ class SearchBackend(ABC):
         index's own analysis (a stem counts): search.services never typo-expands those."""
 
     @abstractmethod
-    def corrections(self, words: Iterable[str]) -> dict[str, str]:
+    def corrections(self, words: Iterable[str], typos: TypoTolerance = DEFAULT_TYPOS) -> dict[str, str]:
         """For each word (as typed) the index does not know, its correction when it has one: a word
-        of the names and brands (whose prefixes the documents hold, so a surface form, not a stem)
-        within its typo budget, chosen by search.query.spelling.pick_correction from the candidates
-        and their document frequencies. Words without a correction are left out."""
+        of the typo-tolerant names and brands (search.query.spelling.whole_word_fields; their prefixes
+        the documents hold, so a surface form, not a stem) within its typo budget (``typos``), chosen
+        by search.query.spelling.pick_correction from the candidates and their document frequencies.
+        Words without a correction are left out."""
 
     def has_index(self) -> bool:
         """Whether the engine holds a current index: False when it answers with none (restarted

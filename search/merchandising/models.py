@@ -16,7 +16,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from search.facets import curated_names
-from search.query.ranking import DEFAULT_FIELD_WEIGHTS
+from search.query.ranking import DEFAULT_FIELD_WEIGHTS, DEFAULT_TYPOS, MAX_TYPO_WORD_SIZE, TypoTolerance
 from store.models import AttributeDefinition, Brand, Category, Product
 
 from .validators import (
@@ -275,6 +275,73 @@ class FieldWeights(ScheduledRule):
             value = getattr(self, field)
             if value is None or not 0 <= value <= 50:
                 raise ValidationError({field: "Weights go from 0 to 50."})
+
+
+class TypoSettings(ScheduledRule):
+    """How many typos a word may have and where (search.query.ranking.TypoTolerance, Algolia's
+    typo settings); the newest live row wins."""
+
+    min_word_size_for_1_typo = models.PositiveSmallIntegerField(
+        default=DEFAULT_TYPOS.min_word_size_for_1_typo,
+        help_text="Words of at least this many letters may have one typo (“jaket” finds jackets).")
+    min_word_size_for_2_typos = models.PositiveSmallIntegerField(
+        default=DEFAULT_TYPOS.min_word_size_for_2_typos,
+        help_text="Words of at least this many letters may have two typos.")
+    disabled_words = models.TextField(
+        blank=True, help_text="Words that always match exactly as typed, comma-separated (“sofa, slides”).")
+    typos_on_names = models.BooleanField(default="name" not in DEFAULT_TYPOS.disabled_fields)
+    typos_on_categories = models.BooleanField(default="category_text" not in DEFAULT_TYPOS.disabled_fields)
+    typos_on_brands = models.BooleanField(default="brand" not in DEFAULT_TYPOS.disabled_fields,
+                                          help_text="Off: a brand matches only as typed (“Stride” is not “slides”).")
+    typos_on_attributes = models.BooleanField(default="attribute_text" not in DEFAULT_TYPOS.disabled_fields,
+                                              help_text="Off: colours, materials… match only as typed "
+                                                        "(“wool” is not “wood”).")
+    typos_on_numbers = models.BooleanField(default=DEFAULT_TYPOS.typos_on_numbers,
+                                           help_text="Off: a word with a digit (a SKU, a model number, a size) "
+                                                     "matches only as typed.")
+
+    FIELD_SWITCHES = (("typos_on_names", "name"), ("typos_on_categories", "category_text"),
+                      ("typos_on_brands", "brand"), ("typos_on_attributes", "attribute_text"))
+
+    class Meta:
+        verbose_name = "typo tolerance"
+        verbose_name_plural = "typo tolerance"
+
+    def __str__(self) -> str:
+        return (f"1 typo from {self.min_word_size_for_1_typo} letters, 2 from {self.min_word_size_for_2_typos}"
+                + (f"; exact: {self.disabled_words}" if self.disabled_words else ""))
+
+    def word_list(self) -> list[str]:
+        """The disabled words as the query side sees them (lower-case, folded)."""
+        return [w for term in self.disabled_words.split(",") for w in words_of(term)]
+
+    def tolerance(self) -> TypoTolerance:
+        return TypoTolerance(
+            min_word_size_for_1_typo=self.min_word_size_for_1_typo,
+            min_word_size_for_2_typos=self.min_word_size_for_2_typos,
+            disabled_words=frozenset(self.word_list()),
+            disabled_fields=frozenset(field for switch, field in self.FIELD_SWITCHES if not getattr(self, switch)),
+            typos_on_numbers=self.typos_on_numbers,
+        )
+
+    def clean(self) -> None:
+        super().clean()
+        errors = {}
+        one, two = self.min_word_size_for_1_typo, self.min_word_size_for_2_typos
+        if one is None or not 1 <= one <= MAX_TYPO_WORD_SIZE:
+            errors["min_word_size_for_1_typo"] = f"Give a length from 1 to {MAX_TYPO_WORD_SIZE} letters."
+        if two is None or not 1 <= two <= MAX_TYPO_WORD_SIZE:
+            errors["min_word_size_for_2_typos"] = f"Give a length from 1 to {MAX_TYPO_WORD_SIZE} letters."
+        elif one is not None and two < one:
+            errors["min_word_size_for_2_typos"] = (f"Two typos need a word at least as long as one typo does "
+                                                   f"({one} letters or more).")
+        problem = text_input_error(self.disabled_words, "The word list")
+        if problem:
+            errors["disabled_words"] = problem
+        elif self.disabled_words.strip() and not self.word_list():
+            errors["disabled_words"] = "The list holds no word: give words separated by commas."
+        if errors:
+            raise ValidationError(errors)
 
 
 # --- Facet curation (read at query time, like the rules) ---------------------------

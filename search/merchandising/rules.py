@@ -28,10 +28,12 @@ from search.merchandising.models import (
     PriceBucketing,
     Redirect,
     SynonymSet,
+    TypoSettings,
 )
 from search.merchandising.validators import normalise_query, words_of
 from search.merchandising.version import local_changes, read_rules_version
 from search.query.filters import RULES_GROUP, Filter
+from search.query.ranking import DEFAULT_TYPOS, TypoTolerance
 from search.query.text import query_words
 from search.query.tuning import DEFAULT_WEIGHTS, Boost, Tuning
 
@@ -60,6 +62,7 @@ class CompiledRules:
     pins: dict[str, list[tuple[Window, list[int], list[int]]]] = field(default_factory=dict)
     redirects: dict[str, list[tuple[Window, str]]] = field(default_factory=dict)
     weights: list[tuple[Window, tuple[tuple[str, float], ...]]] = field(default_factory=list)
+    typos: list[tuple[Window, TypoTolerance]] = field(default_factory=list)
     # Facet curation by category slug path (search.models.FacetSetting / PriceBucketing).
     facet_settings: dict[str, list[FacetCuration]] = field(default_factory=dict)
     price_bucketing: dict[str, PriceChoice] = field(default_factory=dict)
@@ -173,6 +176,8 @@ def load_rules() -> CompiledRules:
         weights = (("name", float(w.name)), ("brand", float(w.brand)), ("category_text", float(w.category)),
                    ("attribute_text", float(w.attributes)), ("description", float(w.description)))
         rules.weights.append((Window(w.starts_at, w.ends_at), weights))
+    for t in TypoSettings.objects.filter(is_active=True).order_by("-updated_at"):
+        rules.typos.append((Window(t.starts_at, t.ends_at), t.tolerance()))
     for f in FacetSetting.objects.select_related("category").order_by("position", "attribute"):
         rules.facet_settings.setdefault(f.category.slug_path, []).append(
             FacetCuration(f.attribute, f.label, f.position, f.visible))
@@ -288,6 +293,7 @@ def resolve(text: str, rules: CompiledRules | None = None, now: datetime | None 
             pins += [p for p in pinned if p not in pins]
             hides += [h for h in hidden if h not in hides]
     weights = next((w for window, w in rules.weights if window.live(now)), DEFAULT_WEIGHTS)
+    typos = next((t for window, t in rules.typos if window.live(now)), DEFAULT_TYPOS)
     words = query_words(text)
     groups, applied = expand_synonyms(words, rules, now) if words else ((), ())
     boosts = []
@@ -300,5 +306,5 @@ def resolve(text: str, rules: CompiledRules | None = None, now: datetime | None 
         boosts.append(Boost(rule.name, float(rule.factor), boost_filter(rule, now), term))
     tuning = Tuning(field_weights=weights, word_groups=groups if applied else (), boosts=tuple(boosts),
                     excluded_ids=tuple(hides), synonyms_applied=applied,
-                    exact_words=expansion_words(words, groups) if applied else frozenset())
+                    exact_words=expansion_words(words, groups) if applied else frozenset(), typos=typos)
     return Resolution(tuning, redirect, tuple(p for p in pins if p not in hides), tuple(hides))

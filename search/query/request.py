@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from search.query.ranking import DEFAULT_TYPOS, TypoTolerance
 from search.query.text import query_words
 from search.query.tuning import Tuning
 
@@ -86,6 +87,9 @@ class SearchRequest:
     # Set by the web layer (never from the URL): the A/B test variant this visitor is served
     # ("12:b", search.merchandising.experiments), "" for none. Part of the result caches' keys.
     variant: str = ""
+    # Set by the caller for an experiment (never from the URL): typo settings that replace the rules'
+    # (search.query.tuning.Tuning.typos) for this request; part of the result caches' keys.
+    typo_tolerance: TypoTolerance | None = None
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_LENGTH:
@@ -131,6 +135,13 @@ class SearchRequest:
         """Words matched as written, never typo-expanded: typed words the index knows and the
         words synonyms add."""
         return self.known_words | self.tuning.exact_words if self.tuning else self.known_words
+
+    @property
+    def typos(self) -> TypoTolerance:
+        """The typo budgets this request searches with: an experiment's, else the rules', else the defaults."""
+        if self.typo_tolerance is not None:
+            return self.typo_tolerance
+        return self.tuning.typos if self.tuning else DEFAULT_TYPOS
 
     def selection(self, facet: str) -> Selection:
         """What the shopper selected in ``facet``, or None."""

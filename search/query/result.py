@@ -50,6 +50,8 @@ class SearchResult:
     # Set by search.services' fallbacks, for the notices (page and API) and analytics:
     # the text the results are for when they came only through a spelling correction;
     corrected_text: str | None = None
+    # the typed words every result matched only with typos (by the main query or a correction);
+    typo_words: tuple[str, ...] = ()
     # the words no longer required, as no product matched them with the others (they still rank);
     ignored_words: tuple[str, ...] = ()
     # words the shop knows nothing of, naming what was asked for: a product type it does not carry;
@@ -80,7 +82,7 @@ def matched_terms(req: SearchRequest) -> MatchedTerms:
         return MatchedTerms(frozenset(stem(w) for w in words))
     # the compilers' words and rule
     return MatchedTerms.of((w for group in req.word_groups() for alternative in group for w in alternative),
-                           req.exact_words)
+                           req.exact_words, req.typos)
 
 
 def make_hit(display: dict, terms: MatchedTerms, score: float) -> SearchHit:

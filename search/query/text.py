@@ -22,7 +22,7 @@ from functools import lru_cache
 import tantivy
 from rapidfuzz.distance import OSA
 
-from search.query.ranking import MIN_WORD_SIZE_FOR_1_TYPO, MIN_WORD_SIZE_FOR_2_TYPOS, TYPO_PREFIX_LENGTH
+from search.query.ranking import DEFAULT_TYPOS, TYPO_PREFIX_LENGTH, TypoTolerance
 
 MAX_QUERY_WORDS = 12
 WORD_MAX_CHARS = 40
@@ -58,15 +58,22 @@ def stem_analyzer() -> tantivy.TextAnalyzer:
             .filter(tantivy.Filter.remove_long(WORD_MAX_CHARS)).build())
 
 
-def query_words(text: str) -> list[str]:
-    """The words of a text, unstemmed and without possessives: each one's ``stem`` is the token
-    the index holds for it (the words the index drops are left out)."""
+def surface_words(text: str) -> list[str]:
+    """The words of a text as written, lower-case and folded, without possessives (the words the
+    index drops left out): the engines' typo fields hold these, and a typed word's typos are
+    counted against them, never against stems."""
     words = []
     for token in word_analyzer().analyze(text):
         word = POSSESSIVE.sub("", token)
         if word and len(stem(word).encode()) < WORD_MAX_CHARS:
             words.append(word)
-    return words[:MAX_QUERY_WORDS]
+    return words
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a query, unstemmed and without possessives (``surface_words``, at most
+    MAX_QUERY_WORDS): each one's ``stem`` is the token the index holds for it."""
+    return surface_words(text)[:MAX_QUERY_WORDS]
 
 
 # Query words and name tokens repeat all day: each is analysed once per process.
@@ -76,37 +83,39 @@ def stem(word: str) -> str:
     return stems[0] if stems else word
 
 
-def fuzziness(word: str) -> int:
-    """The typo budget of a typed word, by its length (search.query.ranking's thresholds)."""
-    if len(word) < MIN_WORD_SIZE_FOR_1_TYPO:
-        return 0
-    return 1 if len(word) < MIN_WORD_SIZE_FOR_2_TYPOS else 2
+def fuzziness(word: str, typos: TypoTolerance = DEFAULT_TYPOS) -> int:
+    """The typo budget of a typed word, by its length (search.query.ranking.TypoTolerance)."""
+    return typos.budget(word)
 
 
 @dataclass(frozen=True)
 class MatchedTerms:
     """What a search matched in a name, to highlight it: the stems of the words and synonym
-    alternatives searched, and those that also match with typos, each with its typo budget
-    (the compilers' rule: search.query.ranking's budgets, none for the exact words)."""
+    alternatives searched, and the typed words that also match with typos, each with its typo
+    budget (the compilers' rule: the typed word's budget counted on the name's words as written,
+    none for the exact words)."""
 
     exact: frozenset[str] = frozenset()
     fuzzy: tuple[tuple[str, int], ...] = ()
 
     @classmethod
-    def of(cls, words: Iterable[str], exact_words: frozenset[str] = frozenset()) -> MatchedTerms:
+    def of(cls, words: Iterable[str], exact_words: frozenset[str] = frozenset(),
+           typos: TypoTolerance = DEFAULT_TYPOS) -> MatchedTerms:
         unique = list(dict.fromkeys(words))
-        fuzzy = {(stem(w), 0 if w in exact_words else fuzziness(w)) for w in unique}
+        names_typo_tolerant = "name" in typos.fields
+        fuzzy = {(w, 0 if w in exact_words or not names_typo_tolerant else typos.budget(w)) for w in unique}
         return cls(frozenset(stem(w) for w in unique), tuple(sorted((s, d) for s, d in fuzzy if d)))
 
     def __bool__(self) -> bool:
         return bool(self.exact)
 
-    def match(self, token_stem: str) -> bool:
-        """Whether a name token (its stem) matched: as typed, or within a word's typo budget, as
-        both engines match a typed word against the index's terms (edit distance, a swap costing one)."""
+    def match(self, token_stem: str, token_word: str) -> bool:
+        """Whether a name token (its stem, its word as written) matched: as typed, or within a word's
+        typo budget, as both engines match a typed word against the typo fields' words (edit
+        distance, a swap costing one)."""
         return token_stem in self.exact or any(
-            token_stem[:TYPO_PREFIX_LENGTH] == term[:TYPO_PREFIX_LENGTH]
-            and OSA.distance(token_stem, term, score_cutoff=distance) <= distance for term, distance in self.fuzzy)
+            token_word[:TYPO_PREFIX_LENGTH] == word[:TYPO_PREFIX_LENGTH]
+            and OSA.distance(token_word, word, score_cutoff=distance) <= distance for word, distance in self.fuzzy)
 
 
 def highlight(name: str, terms: MatchedTerms) -> str:
@@ -115,22 +124,26 @@ def highlight(name: str, terms: MatchedTerms) -> str:
         return html.escape(name)
     *tokens, tail = _name_tokens(name)
     out = []
-    for before, escaped, token_stem in tokens:
+    for before, escaped, token_stem, token_word in tokens:
         out.append(before)
-        out.append(f"<mark>{escaped}</mark>" if token_stem is not None and terms.match(token_stem) else escaped)
+        out.append(f"<mark>{escaped}</mark>" if token_stem is not None and terms.match(token_stem, token_word)
+                   else escaped)
     out.append(tail[0])
     return "".join(out)
 
 
 @lru_cache(maxsize=20_000)
-def _name_tokens(name: str) -> tuple[tuple[str, str, str | None], ...]:
+def _name_tokens(name: str) -> tuple[tuple[str, str, str | None, str], ...]:
     """A name cut for highlighting (the analysis chain's words), once per process: (escaped text
-    before the word, the escaped word, its stem) for each word, then (the escaped rest, "", None)."""
+    before the word, the escaped word, its stem, its surface word) for each word, then (the
+    escaped rest, "", None, "")."""
     tokens, last = [], 0
     for m in _WORD.finditer(name):
         token = m.group(0)
         analyzed = stem_analyzer().analyze(token)
-        tokens.append((html.escape(name[last:m.start()]), html.escape(token), analyzed[0] if analyzed else None))
+        words = surface_words(token)
+        tokens.append((html.escape(name[last:m.start()]), html.escape(token), analyzed[0] if analyzed else None,
+                       words[0] if words else ""))
         last = m.end()
-    tokens.append((html.escape(name[last:]), "", None))
+    tokens.append((html.escape(name[last:]), "", None, ""))
     return tuple(tokens)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from search.query.filters import Filter
-from search.query.ranking import DEFAULT_FIELD_WEIGHTS
+from search.query.ranking import DEFAULT_FIELD_WEIGHTS, DEFAULT_TYPOS, TypoTolerance
 
 DEFAULT_WEIGHTS: tuple[tuple[str, float], ...] = tuple(DEFAULT_FIELD_WEIGHTS.items())
 
@@ -33,3 +33,5 @@ class Tuning:
     synonyms_applied: tuple[str, ...] = ()
     # Words the synonyms added (not typed by the shopper): never typo-expanded by the compilers.
     exact_words: frozenset[str] = frozenset()
+    # The typo budgets and where typos apply (a TypoSettings rule; an experiment may vary them).
+    typos: TypoTolerance = DEFAULT_TYPOS

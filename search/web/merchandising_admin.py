@@ -33,6 +33,7 @@ from search.merchandising.models import (
     Redirect,
     ScheduledRule,
     SynonymSet,
+    TypoSettings,
 )
 from search.preview import preview_search
 from search.query.request import MAX_TEXT_LENGTH, InvalidSearchRequest
@@ -279,6 +280,26 @@ class FieldWeightsAdmin(ScheduledRuleAdmin):
             "fields": ("name", "brand", "category", "attributes", "description"),
             "description": "How much a match in each field counts (0 to 50; 0: the field is not searched). "
                            "The most recently saved live row wins.",
+        }),
+        ScheduledRuleAdmin.schedule_fieldset,
+    )
+
+
+@admin.register(TypoSettings)
+class TypoSettingsAdmin(ScheduledRuleAdmin):
+    list_display = ("__str__", "state", "starts_at", "ends_at", "updated_at")
+    list_filter = (StateFilter,)
+    fieldsets = (
+        (None, {
+            "fields": ("min_word_size_for_1_typo", "min_word_size_for_2_typos", "disabled_words"),
+            "description": "How many typos a shopper's word may have: none for short words, one from the first "
+                           "length, two from the second; typos never change a word's first letter, and a word "
+                           "the shop uses is never read as a typo of another. The most recently saved live "
+                           "row wins.",
+        }),
+        ("Where typos are allowed", {
+            "fields": ("typos_on_names", "typos_on_categories", "typos_on_brands", "typos_on_attributes",
+                       "typos_on_numbers"),
         }),
         ScheduledRuleAdmin.schedule_fieldset,
     )

@@ -16,10 +16,10 @@ from contextlib import contextmanager
 from elasticsearch import ApiError, TransportError, helpers
 
 from search.facets import followup_plan, request_filters
+from search.query.ranking import DEFAULT_TYPOS, TypoTolerance
 from search.query.request import SearchRequest
 from search.query.result import make_hit, matched_terms
-from search.query.spelling import CANDIDATE_FIELD, WHOLE_WORD_FIELDS, correction_window, pick_correction
-from search.query.text import fuzziness
+from search.query.spelling import CANDIDATE_FIELD, correction_window, pick_correction, whole_word_fields
 
 from ..base import EngineResult, RejectedDocument, SearchBackend, SearchUnavailable
 from . import compiler
@@ -237,17 +237,19 @@ class ElasticsearchBackend(SearchBackend):
         buckets = response.get("aggregations", {}).get("known", {}).get("buckets", {})
         return frozenset(w for i, w in enumerate(unique) if buckets.get(str(i), {}).get("doc_count"))
 
-    def corrections(self, words: Iterable[str]) -> dict[str, str]:
+    def corrections(self, words: Iterable[str], typos: TypoTolerance = DEFAULT_TYPOS) -> dict[str, str]:
         """One request for the candidates of every word: per word, the documents holding a prefix
         term within its typo budget (a fuzzy query), and their prefix terms of the candidates'
         first letter and lengths; for a candidate within the budget, the count is its document
         frequency, as every document holding it matched. A second asks which are whole words."""
-        windows = {w: window for w in dict.fromkeys(words) if (window := correction_window(w))}
-        if not windows:
+        windows = {w: window for w in dict.fromkeys(words) if (window := correction_window(w, typos))}
+        fields = whole_word_fields(typos)
+        if not windows or not fields:
             return {}
         aggs = {str(i): {
-            "filter": {"fuzzy": {CANDIDATE_FIELD: {"value": w, "fuzziness": fuzziness(w), "prefix_length": len(prefix),
-                                                    "transpositions": True, "max_expansions": 1000}}},
+            "filter": {"fuzzy": {CANDIDATE_FIELD: {"value": w, "fuzziness": typos.budget(w),
+                                                    "prefix_length": len(prefix), "transpositions": True,
+                                                    "max_expansions": 1000}}},
             "aggs": {"terms": {"terms": {"field": CANDIDATE_FIELD, "size": 1000,
                                          "include": f"{prefix}.{{{shortest - len(prefix)},{longest - len(prefix)}}}"}}},
         } for i, (w, (prefix, shortest, longest)) in enumerate(windows.items())}
@@ -258,8 +260,8 @@ class ElasticsearchBackend(SearchBackend):
                           for b in found.get(str(i), {}).get("terms", {}).get("buckets", [])}
                       for i, w in enumerate(windows)}
         close = {c for options in candidates.values() for c in options}
-        whole = self.known_words(sorted(close), WHOLE_WORD_FIELDS) if close else frozenset()
-        corrected = {w: pick_correction(w, {c: n for c, n in options.items() if c in whole})
+        whole = self.known_words(sorted(close), fields) if close else frozenset()
+        corrected = {w: pick_correction(w, {c: n for c, n in options.items() if c in whole}, typos)
                      for w, options in candidates.items()}
         return {w: c for w, c in corrected.items() if c}
 

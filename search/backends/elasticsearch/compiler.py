@@ -9,7 +9,8 @@ from search.facets import AggregationPlan, aggregation_plan
 from search.query.filters import Filter, filters_without
 from search.query.ranking import (
     DEFAULT_FIELD_WEIGHTS,
-    FUZZY_FIELDS,
+    DEFAULT_TYPOS,
+    FEWER_TYPOS_BOOST,
     IN_STOCK_BOOST,
     OPTIONAL_WORD_BOOST,
     PHRASE_BOOST,
@@ -20,9 +21,12 @@ from search.query.ranking import (
     SKU_PREFIX_BOOST,
     SKU_PREFIX_MIN_CHARS,
     TYPO_PREFIX_LENGTH,
+    TypoTolerance,
 )
 from search.query.request import SearchRequest
-from search.query.text import fuzziness, query_words
+from search.query.text import query_words
+
+from .mapping import WORDS_SUBFIELD
 
 SORT_FIELDS = {
     "price_asc": [{"sort_price_asc": "asc"}],
@@ -33,24 +37,49 @@ SORT_FIELDS = {
 }
 
 
-def word_clause(word: str, weights: Mapping[str, float], known: frozenset[str] = frozenset()) -> dict:
-    """One query word in any text field, exactly or (on name and brand) with typos."""
+def words_field(field: str) -> str:
+    """The unstemmed sub-field of a typo-tolerant field (search.query.ranking.FUZZY_FIELDS)."""
+    return f"{field}.{WORDS_SUBFIELD}"
+
+
+def typo_match(field: str, word: str, distance: int, boost: float = 1.0) -> dict:
+    """The words as written of ``field`` within ``distance`` typos of the typed ``word`` (already
+    lower-case and folded: search.query.text.query_words), a swap costing one, the first letter kept."""
+    return {"fuzzy": {words_field(field): {"value": word, "fuzziness": distance, "prefix_length": TYPO_PREFIX_LENGTH,
+                                           "transpositions": True, "boost": boost}}}
+
+
+def word_clause(word: str, weights: Mapping[str, float], known: frozenset[str] = frozenset(),
+                typos: TypoTolerance = DEFAULT_TYPOS) -> dict:
+    """One query word in any text field, exactly (its stem) or (on the typo fields) with typos
+    counted on the words as written."""
     clauses = [{"match": {f: {"query": word, "boost": w}}} for f, w in weights.items() if w]
-    distance = 0 if word in known else fuzziness(word)  # a word the index knows is what was meant
+    distance = 0 if word in known else typos.budget(word)  # a word the index knows is what was meant
     if distance:
-        clauses += [{"match": {f: {"query": word, "boost": w, "fuzziness": distance,
-                                   "prefix_length": TYPO_PREFIX_LENGTH}}} for f, w in FUZZY_FIELDS.items()]
+        clauses += [typo_match(f, word, distance, w) for f, w in typos.fields.items()]
     return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
 def alternatives_for(group: tuple[tuple[str, ...], ...], weights: Mapping[str, float],
-                     known: frozenset[str] = frozenset()) -> list[dict]:
+                     known: frozenset[str] = frozenset(), typos: TypoTolerance = DEFAULT_TYPOS) -> list[dict]:
     """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
     return [
-        word_clause(alt[0], weights, known) if len(alt) == 1
-        else {"bool": {"must": [word_clause(w, weights, known) for w in alt]}}
+        word_clause(alt[0], weights, known, typos) if len(alt) == 1
+        else {"bool": {"must": [word_clause(w, weights, known, typos) for w in alt]}}
         for alt in group
     ]
+
+
+def fewer_typos_clauses(req: SearchRequest) -> list[dict]:
+    """Fewer typos first (search.query.ranking.FEWER_TYPOS_BOOST): for each typed word with a typo
+    budget, a constant for the products it matches within each smaller number of typos."""
+    typos, exact = req.typos, req.exact_words
+    words = dict.fromkeys(w for group in req.word_groups() for alternative in group for w in alternative)
+    return [{"constant_score": {"filter": {"bool": {"should": [typo_match(f, word, fewer) for f in typos.fields],
+                                                    "minimum_should_match": 1}},
+                                "boost": FEWER_TYPOS_BOOST}}
+            for word in words if typos.fields
+            for fewer in range(0 if word in exact else typos.budget(word))]
 
 
 def apply_boosts(query: dict, boosts) -> dict:
@@ -82,8 +111,8 @@ def text_query(req: SearchRequest) -> dict | None:
     if words:
         weights = dict(req.tuning.field_weights) if req.tuning else DEFAULT_FIELD_WEIGHTS
         groups, exact_words = req.word_groups(), req.exact_words
-        per_word = [{"bool": {"should": alternatives_for(group, weights, exact_words), "minimum_should_match": 1}}
-                    for group in groups]
+        per_word = [{"bool": {"should": alternatives_for(group, weights, exact_words, req.typos),
+                              "minimum_should_match": 1}} for group in groups]
         optional = [req.is_optional(group) for group in groups]
         if all(optional):  # as tantivy's compiler: with every position optional, each is required
             optional = [False] * len(groups)
@@ -118,12 +147,15 @@ def text_query(req: SearchRequest) -> dict | None:
         query["bool"]["should"] = should
     if req.tuning and req.tuning.boosts and req.sort == "relevance":
         query = apply_boosts(query, req.tuning.boosts)
+    # Fewer typos first, outside the rules' factors (as on tantivy).
+    fewer_typos = fewer_typos_clauses(req) if words and req.sort == "relevance" else []
     # The business signals are added after the rules' factors, as tantivy's re-rank adds them
     # (search.query.ranking). Here over every match: a rescore window would be tantivy's
     # RERANK_DEPTH, but Elasticsearch refuses rescore beside our [_score, id] sort.
     return {"bool": {"must": [query], "should": [
         {"constant_score": {"filter": {"term": {"in_stock": True}}, "boost": IN_STOCK_BOOST}},
         {"constant_score": {"filter": {"range": {"popularity": {"gte": POPULAR_SALES}}}, "boost": POPULAR_BOOST}},
+        *fewer_typos,
     ]}}
 
 

@@ -58,6 +58,12 @@ snowball_22 = token_filter("snowball_2_2_stems", "stemmer_override",
 short_stems = token_filter("short_stems", "length", max=WORD_MAX_CHARS - 1)
 en_fold = analyzer("en_fold", char_filter=[possessive, separators], tokenizer="whitespace",
                    filter=["lowercase", "asciifolding", snowball_22, porter2, short_stems])
+# The words as written (search.query.text.surface_words), for typos counted on them, never on stems.
+en_words = analyzer("en_words", char_filter=[possessive, separators], tokenizer="whitespace",
+                    filter=["lowercase", "asciifolding"])
+# The typo fields (search.query.ranking.FUZZY_FIELDS) hold their words unstemmed in this sub-field.
+WORDS_SUBFIELD = "words"
+_with_words = {WORDS_SUBFIELD: Text(analyzer=en_words)}
 
 INDEX_SETTINGS = {
     "number_of_shards": 1,
@@ -71,13 +77,13 @@ class ProductDocument(Document):
     id = Long()
     sku = Keyword(index=False)
     sku_lower = Keyword()
-    name = Text(analyzer=en_fold)
+    name = Text(analyzer=en_fold, fields=_with_words)
     slug = Keyword(index=False)
     description = Text(analyzer=en_fold)
-    brand = Text(analyzer=en_fold)
+    brand = Text(analyzer=en_fold, fields=_with_words)
     brand_slug = Keyword()
     category = Keyword(index=False)
-    category_text = Text(analyzer=en_fold)
+    category_text = Text(analyzer=en_fold, fields=_with_words)
     category_path = Keyword()
     category_paths = Keyword()
     price = Double()
@@ -90,7 +96,7 @@ class ProductDocument(Document):
     popularity = Long()
     created_at = Date()
     attrs = Keyword()
-    attribute_text = Text(analyzer=en_fold)  # the searchable attributes' values (search.documents)
+    attribute_text = Text(analyzer=en_fold, fields=_with_words)  # the searchable attributes' values (search.documents)
     prefixes = Keyword()
     image_url = Keyword(index=False)
     vendor = Keyword()

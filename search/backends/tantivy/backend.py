@@ -24,9 +24,10 @@ import tantivy
 
 from search.facets import aggregation_plan, followup_plan, index_fields, request_filters
 from search.query.filters import filters_without
+from search.query.ranking import DEFAULT_TYPOS, FUZZY_FIELDS, TypoTolerance
 from search.query.request import SearchRequest
 from search.query.result import make_hit, matched_terms
-from search.query.text import stem, stem_analyzer
+from search.query.text import stem, stem_analyzer, surface_words
 
 from ..base import EngineResult, RejectedDocument, SearchBackend, SearchUnavailable
 from . import compiler, rerank
@@ -47,6 +48,12 @@ DISPLAY_FIELDS = ("id", "name", "slug", "sku", "brand", "price", "currency", "co
 _FACET_FIELDS = tuple(index_fields().items())
 # The analysed text fields a shopper's words are searched in (search.query.ranking's weights).
 TEXT_FIELDS = ("name", "brand", "category_text", "description", "attribute_text")
+# The typo fields (search.query.ranking.FUZZY_FIELDS): the same texts as words written, unstemmed.
+WORD_FIELDS = {field: compiler.words_field(field) for field in FUZZY_FIELDS}
+
+
+# The typo fields hold search.query.text.surface_words joined by spaces: cut at the spaces.
+_SURFACE_WORDS = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
 
 
 def build_schema() -> tantivy.Schema:
@@ -54,6 +61,8 @@ def build_schema() -> tantivy.Schema:
     sb.add_integer_field("id", stored=True, indexed=True, fast=True)
     for name in TEXT_FIELDS:
         sb.add_text_field(name, tokenizer_name="en_fold")
+    for name in WORD_FIELDS.values():
+        sb.add_text_field(name, tokenizer_name="surface_words")
     sb.add_text_field("prefixes", tokenizer_name="raw")
     sb.add_text_field("sku_lower", fast=True, tokenizer_name="raw")
     # What the facets filter and count on (search.facets.registry).
@@ -81,6 +90,8 @@ def to_tantivy(doc: dict) -> tantivy.Document:
     d.add_integer("id", doc["id"])
     for name in (*TEXT_FIELDS, "sku_lower"):
         d.add_text(name, doc[name])
+    for name, words in WORD_FIELDS.items():
+        d.add_text(words, " ".join(surface_words(doc[name])))
     for prefix in doc["prefixes"]:
         d.add_text("prefixes", prefix)
     for name, kind in _FACET_FIELDS:
@@ -262,6 +273,7 @@ class TantivyBackend(SearchBackend):
     def _index_at(self, name: str) -> tantivy.Index:
         index = tantivy.Index(self.schema, path=str(self.root / name), reuse=True)
         index.register_tokenizer("en_fold", stem_analyzer())
+        index.register_tokenizer("surface_words", _SURFACE_WORDS)
         return index
 
     def delete_documents(self, ids: Iterable[int], index: str | None = None) -> None:
@@ -329,9 +341,9 @@ class TantivyBackend(SearchBackend):
         searched = tuple(fields)
         return frozenset(w for w in words if terms.known(stem(w), searched))
 
-    def corrections(self, words: Iterable[str]) -> dict[str, str]:
+    def corrections(self, words: Iterable[str], typos: TypoTolerance = DEFAULT_TYPOS) -> dict[str, str]:
         _, terms = self._open_index()
-        found = {w: terms.correction(w) for w in dict.fromkeys(words)}
+        found = {w: terms.correction(w, typos) for w in dict.fromkeys(words)}
         return {w: c for w, c in found.items() if c}
 
     def list_indices(self) -> list[str]:

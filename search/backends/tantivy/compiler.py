@@ -12,7 +12,8 @@ from search.documents import PREFIX_MAX_CHARS
 from search.query.filters import Filter
 from search.query.ranking import (
     DEFAULT_FIELD_WEIGHTS,
-    FUZZY_FIELDS,
+    DEFAULT_TYPOS,
+    FEWER_TYPOS_BOOST,
     OPTIONAL_WORD_BOOST,
     PHRASE_BOOST,
     PHRASE_SLOP,
@@ -20,9 +21,10 @@ from search.query.ranking import (
     SKU_PREFIX_BOOST,
     SKU_PREFIX_MIN_CHARS,
     TYPO_PREFIX_LENGTH,
+    TypoTolerance,
 )
 from search.query.request import SearchRequest
-from search.query.text import fuzziness, query_words, stem
+from search.query.text import query_words, stem
 
 from .terms import TermExpander
 
@@ -46,26 +48,56 @@ class TextQuery(NamedTuple):
     matching: tantivy.Query
 
 
+def words_field(field: str) -> str:
+    """The unstemmed twin of a typo-tolerant field (search.query.ranking.FUZZY_FIELDS)."""
+    return f"{field}_words"
+
+
+def near_words(word: str, distance: int, typos: TypoTolerance, terms: TermExpander) -> dict[str, tuple[str, ...]]:
+    """Per typo field, its words within ``distance`` typos of the typed ``word`` (the first letter kept)."""
+    found = {}
+    for f in typos.fields:
+        near = tuple(t for t in terms.fuzzy(words_field(f), word, distance)
+                     if t[:TYPO_PREFIX_LENGTH] == word[:TYPO_PREFIX_LENGTH])
+        if near:
+            found[f] = near
+    return found
+
+
 def word_clause(schema: tantivy.Schema, word: str, weights: Mapping[str, float], terms: TermExpander,
-                known: frozenset[str] = frozenset()) -> TextQuery:
-    """One query word in any text field, exactly or (on name and brand) with typos: the
-    index terms within the word's edit distance, expanded once per index state. Scored,
-    each field with its weight; matching, one flat union of the same terms (cheaper to run
-    again for every facet group)."""
+                known: frozenset[str] = frozenset(), typos: TypoTolerance = DEFAULT_TYPOS) -> TextQuery:
+    """One query word in any text field, exactly (its stem) or (on the typo fields) with typos: the
+    words as written within the typed word's edit distance, expanded once per index state.
+    Scored, each field with its weight; matching, one flat union of the same terms (cheaper to
+    run again for every facet group)."""
     stemmed = stem(word)
     scored = [(Occur.Should, Q.boost_query(Q.term_query(schema, f, stemmed), w)) for f, w in weights.items() if w]
     matching = {(f, stemmed) for f, w in weights.items() if w}
-    distance = 0 if word in known else fuzziness(word)  # a word the index knows is what was meant
+    distance = 0 if word in known else typos.budget(word)  # a word the index knows is what was meant
     if distance:
-        for f, w in FUZZY_FIELDS.items():
-            near = [t for t in terms.fuzzy(f, stemmed, distance)
-                    if t[:TYPO_PREFIX_LENGTH] == stemmed[:TYPO_PREFIX_LENGTH]]
-            if near:  # scored like tantivy's fuzzy query: the boost, once, however many terms match
-                matches = Q.disjunction_max_query([Q.const_score_query(Q.term_query(schema, f, t), 1.0) for t in near])
-                scored.append((Occur.Should, Q.boost_query(matches, w)))
-                matching.update((f, t) for t in near)
+        for f, near in near_words(word, distance, typos, terms).items():
+            field = words_field(f)  # scored like tantivy's fuzzy query: the boost, once, however many terms match
+            matches = Q.disjunction_max_query([Q.const_score_query(Q.term_query(schema, field, t), 1.0) for t in near])
+            scored.append((Occur.Should, Q.boost_query(matches, typos.fields[f])))
+            matching.update((field, t) for t in near)
     union = [Q.term_query(schema, f, t) for f, t in sorted(matching)]
     return TextQuery(Q.boolean_query(scored), _any(union) if union else Q.empty_query())
+
+
+def fewer_typos_clauses(schema: tantivy.Schema, req: SearchRequest, terms: TermExpander) -> list[tantivy.Query]:
+    """Fewer typos first (search.query.ranking.FEWER_TYPOS_BOOST): for each typed word with a typo
+    budget, a constant for the products it matches within each smaller number of typos."""
+    clauses = []
+    typos, exact = req.typos, req.exact_words
+    words = dict.fromkeys(w for group in req.word_groups() for alternative in group for w in alternative)
+    for word in words:
+        budget = 0 if word in exact else typos.budget(word)
+        for fewer in range(budget):
+            near = near_words(word, fewer, typos, terms)
+            if near:
+                within = _any([Q.term_query(schema, words_field(f), t) for f, found in near.items() for t in found])
+                clauses.append(Q.const_score_query(within, FEWER_TYPOS_BOOST))
+    return clauses
 
 
 def _both(combine, parts: list[TextQuery]) -> TextQuery:
@@ -82,9 +114,9 @@ def _all(queries: list[tantivy.Query]) -> tantivy.Query:
 
 
 def position_clause(schema, group: tuple[tuple[str, ...], ...], weights, terms: TermExpander,
-                    known: frozenset[str] = frozenset()) -> TextQuery:
+                    known: frozenset[str] = frozenset(), typos: TypoTolerance = DEFAULT_TYPOS) -> TextQuery:
     """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
-    return _both(_any, [_both(_all, [word_clause(schema, w, weights, terms, known) for w in alternative])
+    return _both(_any, [_both(_all, [word_clause(schema, w, weights, terms, known, typos) for w in alternative])
                         for alternative in group])
 
 
@@ -154,7 +186,7 @@ def text_query(schema: tantivy.Schema, req: SearchRequest, terms: TermExpander) 
     if words:
         weights = dict(req.tuning.field_weights) if req.tuning else DEFAULT_FIELD_WEIGHTS
         groups, exact_words = req.word_groups(), req.exact_words
-        positions = [position_clause(schema, group, weights, terms, exact_words) for group in groups]
+        positions = [position_clause(schema, group, weights, terms, exact_words, req.typos) for group in groups]
         alternatives.append(_words_query(positions, [req.is_optional(g) for g in groups], word_occur))
     if lowered:
         exact = Q.term_query(schema, "sku_lower", lowered)
@@ -174,8 +206,12 @@ def text_query(schema: tantivy.Schema, req: SearchRequest, terms: TermExpander) 
         boosts.append((Occur.Should, Q.boost_query(phrase, PHRASE_BOOST)))
     # In stock and popular are not clauses here: rerank.py adds them to the best matches.
     query = Q.boolean_query(boosts) if len(boosts) > 1 else match.scored
-    if req.tuning and req.tuning.boosts and sort_for(req) is None:
-        query = apply_boosts(schema, query, req.tuning.boosts)
+    if sort_for(req) is None:
+        if req.tuning and req.tuning.boosts:
+            query = apply_boosts(schema, query, req.tuning.boosts)
+        fewer_typos = fewer_typos_clauses(schema, req, terms) if words else []
+        if fewer_typos:
+            query = Q.boolean_query([(Occur.Must, query), *((Occur.Should, c) for c in fewer_typos)])
     return TextQuery(query, match.matching)
 
 

@@ -23,7 +23,8 @@ import tantivy
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from search.query.spelling import CANDIDATE_FIELD, WHOLE_WORD_FIELDS, correction_window, pick_correction
+from search.query.ranking import DEFAULT_TYPOS, TypoTolerance
+from search.query.spelling import CANDIDATE_FIELD, correction_window, pick_correction, whole_word_fields
 from search.query.text import stem
 
 # Each cache holds at most this many words; the least recently used are forgotten.
@@ -84,16 +85,18 @@ class TermExpander:
             matches = process.extract(term, vocabulary, scorer=OSA.distance, score_cutoff=distance, limit=None)
             return self._fuzzy.remember(key, tuple(sorted(match for match, _, _ in matches)))
 
-    def correction(self, word: str) -> str | None:
+    def correction(self, word: str, typos: TypoTolerance = DEFAULT_TYPOS) -> str | None:
         """The correction of a word the index does not know (search.query.spelling's rule), from
         the whole words among the candidates within its typo budget, with their document frequencies."""
-        window = correction_window(word)
-        if window is None:
+        window = correction_window(word, typos)
+        fields = whole_word_fields(typos)
+        if window is None or not fields:
             return None
+        key = (word, window, fields)
         with self._lock:
-            if word in self._corrections:
-                self._corrections.move_to_end(word)
-                return self._corrections[word]
+            if key in self._corrections:
+                self._corrections.move_to_end(key)
+                return self._corrections[key]
             prefix, _, _ = window
             vocabulary = self._candidates.get(prefix)
             if vocabulary is None:
@@ -101,11 +104,10 @@ class TermExpander:
                 self._candidates[prefix] = vocabulary
             close = [match for match, _, _ in process.extract(word, vocabulary, scorer=OSA.distance,
                                                                score_cutoff=2, limit=None)]
-        whole = {c: self._searcher.doc_freq(CANDIDATE_FIELD, c) for c in close
-                 if self.known(stem(c), WHOLE_WORD_FIELDS)}
-        found = pick_correction(word, whole)
+        whole = {c: self._searcher.doc_freq(CANDIDATE_FIELD, c) for c in close if self.known(stem(c), fields)}
+        found = pick_correction(word, whole, typos)
         with self._lock:
-            return self._corrections.remember(word, found)
+            return self._corrections.remember(key, found)
 
     def sku_prefix(self, prefix: str) -> tuple[str, ...] | None:
         """The SKUs starting with ``prefix``: a tuple (empty when none), or None when there
