@@ -92,3 +92,29 @@ def test_password_reset_is_rate_limited(client, settings):
         client.post(reverse("account_reset_password"), {"email": "someone@example.com"}, REMOTE_ADDR=address)
     refused = client.post(reverse("account_reset_password"), {"email": "someone@example.com"}, REMOTE_ADDR=address)
     assert refused.status_code == 429
+
+
+def test_social_providers_are_off_by_default_and_on_by_setting(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = ("import json, django; django.setup(); from django.conf import settings; from django.urls import reverse; "
+             "from allauth.socialaccount.providers import registry; "
+             "print(json.dumps([[p.id for p in registry.get_class_list()], "
+             "settings.SOCIALACCOUNT_PROVIDERS.get('github', {}).get('APPS', [{}])[0].get('client_id'), "
+             "reverse('github_login') if 'github' in settings.SOCIAL_PROVIDERS else None]))")
+    root = Path(__file__).resolve().parent.parent
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SOCIAL_", "GITHUB_"))}
+    base.update(DJANGO_SETTINGS_MODULE="config.settings", VAR_DIR=str(tmp_path))
+    off = subprocess.run([sys.executable, "-c", probe], cwd=root, env=base, capture_output=True, text=True,
+                         timeout=60)
+    assert off.returncode == 0, off.stderr
+    assert json.loads(off.stdout) == [[], None, None]
+    on = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, timeout=60,
+                        env={**base, "SOCIAL_PROVIDERS": "github", "GITHUB_CLIENT_ID": "id-123",
+                             "GITHUB_SECRET": "s"})
+    assert on.returncode == 0, on.stderr
+    assert json.loads(on.stdout) == [["github"], "id-123", "/accounts/github/login/"]

@@ -103,3 +103,14 @@ def test_a_guest_double_submit_makes_one_order(client, shop, checkout_settings):
     second = client.post(reverse("checkout"), form)
     assert first["Location"] == second["Location"]
     assert Order.objects.filter(email="twice@example.com").count() == 1
+
+
+def test_the_order_lookup_is_rate_limited(client, shop, checkout_settings):
+    checkout_settings.RATELIMIT_ENABLED = True
+    address = f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"
+    for number in range(1, 11):
+        client.post(reverse("order_lookup"), {"email": "guest@example.com", "number": str(number)},
+                    REMOTE_ADDR=address)
+    refused = client.post(reverse("order_lookup"), {"email": "guest@example.com", "number": "11"},
+                          REMOTE_ADDR=address)
+    assert refused.status_code == 429
