@@ -5,10 +5,8 @@ class SearchConfig(AppConfig):
     name = "search"
 
     def ready(self) -> None:
-        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save
 
-        from search.analytics.recorder import pin_visitor_at_login
         from search.facets import FACETS
         from search.facets.labels import forget_labels
 
@@ -16,5 +14,3 @@ class SearchConfig(AppConfig):
         for model in {model for facet in FACETS for model in facet.label_sources()}:
             post_save.connect(forget_labels, sender=model, dispatch_uid=f"facet-labels-save-{model.__name__}")
             post_delete.connect(forget_labels, sender=model, dispatch_uid=f"facet-labels-delete-{model.__name__}")
-        # A login cycles the session key and the CSRF cookie: the visitor's A/B variant stays.
-        user_logged_in.connect(pin_visitor_at_login, dispatch_uid="search-analytics-pin-visitor")

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from django.http import HttpRequest
 
 from checkout.models import Order, OrderLine
-from search.analytics.recorder import pin_visitor, record_cart_add
+from search.analytics.recorder import record_cart_add
 
 ATTRIBUTION_SECONDS = 24 * 3600
 SESSION_KEY = "search_attribution"
@@ -48,7 +48,6 @@ def remember_click(http_request: HttpRequest, product_id: int, search_token: str
     session = getattr(http_request, "session", None)
     if token is None or session is None:
         return
-    pin_visitor(http_request)
     now = int(time.time())
     remembered = {pid: entry for pid, entry in _remembered(http_request).items()
                   if now - entry[1] <= ATTRIBUTION_SECONDS}
@@ -76,7 +75,6 @@ def search_token_for(http_request: HttpRequest, product_id: int) -> str | None:
 
 def record_add_to_cart(http_request: HttpRequest, product_id: int, quantity: int) -> None:
     """After a successful add to cart (checkout.views): an event for the search that led there."""
-    pin_visitor(http_request)  # the cart may just have created the session
     token = search_token_for(http_request, product_id)
     if token:
         record_cart_add(token, product_id, quantity)

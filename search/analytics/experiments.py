@@ -1,7 +1,7 @@
 """Which variant of the running A/B test a visitor is served (search.merchandising.experiments).
 
 A stable hash of the experiment and of the visitor's hash (search.analytics.recorder.session_hash,
-pinned in the session once the session is written to) picks the variant: the same visitor gets
+kept in a cookie by the results pages) picks the variant: the same visitor gets
 the same variant on every page, in every process, with nothing stored; over many visitors the
 split is the experiment's share. A visitor without a cookie yet (a first page view, a script) is
 served the default configuration and is in no variant.
@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.http import HttpRequest
 
-from search.analytics.recorder import session_hash
+from search.analytics.recorder import session_hash, visitor_cookie
 from search.merchandising.rules import current_rules
 
 
@@ -26,11 +26,12 @@ def variant_of(experiment_id: int, b_percent: int, visitor: str) -> str:
 
 
 def has_visitor_cookie(http_request: HttpRequest) -> bool:
-    """A session or the CSRF cookie: what tells this visitor's next pages from others'. A
-    first page view carries neither yet (nor does a script without cookies): it is served
-    the default, in no variant, rather than a variant its next pages would not share."""
+    """The visitor cookie, a session or the CSRF cookie: what tells this visitor's next pages
+    from others'. A first page view carries none yet (nor does a script without cookies): it
+    is served the default, in no variant, rather than a variant its next pages might not share."""
     session = getattr(http_request, "session", None)
-    return bool((session is not None and session.session_key) or http_request.COOKIES.get(settings.CSRF_COOKIE_NAME))
+    return bool(visitor_cookie(http_request) or (session is not None and session.session_key)
+                or http_request.COOKIES.get(settings.CSRF_COOKIE_NAME))
 
 
 def assigned_variant(http_request: HttpRequest | None) -> str:

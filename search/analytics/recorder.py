@@ -39,6 +39,7 @@ import atexit
 import contextlib
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -51,7 +52,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -77,8 +78,10 @@ POPULAR_TABLE_SIZE = 2000
 POPULAR_MIN_SEARCHES = 2
 POPULAR_MIN_PREFIX = 2
 MAX_POSITION = 10_000
-# The session entry holding the visitor's hash once something was written to the session (pin_visitor).
-VISITOR_SESSION_KEY = "search_visitor"
+# The cookie that keeps the visitor's hash (keep_visitor): as long-lived as Django's CSRF cookie.
+VISITOR_COOKIE = "search_visitor"
+VISITOR_COOKIE_SECONDS = 365 * 24 * 3600
+_VISITOR_VALUE = re.compile(r"[0-9a-f]{32}")
 
 # The in-process buffer: events wait here for the publishing thread.
 BUFFER_SIZE = 10_000
@@ -108,16 +111,18 @@ def recorded_query(text: str) -> str:
 
 def session_hash(http_request: HttpRequest | None) -> str:
     """A keyed hash that groups one visitor's searches (one search per shopper action, see
-    search.analytics.tasks): of the session key; before a session exists, of the CSRF cookie
-    the search page sets; from a client sending no cookie at all (a script polling the API),
-    of its address and user agent on that day. It reveals nothing about the shopper and
-    cannot be turned back into what it hashes; "" when there is nothing to tell visitors apart."""
+    search.analytics.tasks) and picks their A/B test variant: the visitor cookie's value when
+    the browser has one (``keep_visitor``); else of the session key; before a session exists,
+    of the CSRF cookie the search page sets; from a client sending no cookie at all (a script
+    polling the API), of its address and user agent on that day. It reveals nothing about the
+    shopper and cannot be turned back into what it hashes; "" when there is nothing to tell
+    visitors apart."""
     if http_request is None:
         return ""
+    kept = visitor_cookie(http_request)
+    if kept:
+        return kept
     session = getattr(http_request, "session", None)
-    pinned = session.get(VISITOR_SESSION_KEY) if session is not None and session.session_key else None
-    if pinned:  # see pin_visitor
-        return str(pinned)
     key = getattr(session, "session_key", None) if session is not None else None
     if not key and http_request.COOKIES.get(settings.CSRF_COOKIE_NAME):
         key = "csrf:" + http_request.COOKIES[settings.CSRF_COOKIE_NAME]
@@ -129,31 +134,30 @@ def session_hash(http_request: HttpRequest | None) -> str:
     return _hashed(key)
 
 
-def pin_visitor_at_login(sender, request: HttpRequest | None = None, **kwargs) -> None:
-    """``user_logged_in``: Django has cycled the session key by now, but the request still
-    holds the CSRF cookie the visitor's earlier pages were hashed by (unless a session existed
-    before, and then it was pinned when it was first written to)."""
-    session = getattr(request, "session", None)
-    if request is None or session is None or session.get(VISITOR_SESSION_KEY):
-        return
-    cookie = request.COOKIES.get(settings.CSRF_COOKIE_NAME)
-    if cookie:
-        session[VISITOR_SESSION_KEY] = _hashed("csrf:" + cookie)
-
-
 def _hashed(key: str) -> str:
     return salted_hmac("search.analytics.recorder.session", key, algorithm="sha256").hexdigest()[:32]
 
 
-def pin_visitor(http_request: HttpRequest) -> None:
-    """Keep the visitor's hash in the session as it is now, before something is written to it
-    (search.analytics.attribution): the first write creates the session (a new key) and a login
-    cycles it, and neither may change the visitor an A/B test assigned, nor split its searches."""
+def visitor_cookie(http_request: HttpRequest) -> str | None:
+    """The visitor cookie's value if it is one of ours (32 hex digits), else None."""
+    value = http_request.COOKIES.get(VISITOR_COOKIE, "")
+    return value if _VISITOR_VALUE.fullmatch(value) else None
+
+
+def keep_visitor(http_request: HttpRequest | None, response: HttpResponse) -> None:
+    """On a results page's response (search.web.views): keep the visitor's hash as it is now in
+    a cookie of its own, so that it stays the same when a session starts (a new session key)
+    and at a login (a new session key and CSRF cookie), which would otherwise split a
+    visitor's searches and switch its A/B variant. A keyed hash, never the session key; a
+    random one for a browser that brought no cookie. Read from the request, never the session
+    (which a search does not otherwise load)."""
+    if http_request is None or visitor_cookie(http_request):
+        return
     session = getattr(http_request, "session", None)
-    if session is not None and not session.get(VISITOR_SESSION_KEY):
-        visitor = session_hash(http_request)
-        if visitor:
-            session[VISITOR_SESSION_KEY] = visitor
+    known = (session is not None and session.session_key) or http_request.COOKIES.get(settings.CSRF_COOKIE_NAME)
+    value = session_hash(http_request) if known else _hashed(f"visitor:{uuid.uuid4()}")
+    response.set_cookie(VISITOR_COOKIE, value, max_age=VISITOR_COOKIE_SECONDS, samesite="Lax", httponly=True,
+                        secure=settings.SESSION_COOKIE_SECURE)
 
 
 def request_filters(search_request: SearchRequest) -> dict:

@@ -16,6 +16,7 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt, ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
+from search.analytics.recorder import keep_visitor
 from search.backends import SearchUnavailable
 from search.facets import parse_request
 from search.facets.state import url_for
@@ -82,7 +83,9 @@ def search_page(request: HttpRequest) -> HttpResponse:
     listing = build_listing(params_from_query(request.GET), base_url=reverse("search"), http_request=request)
     if listing.redirect:
         return redirect(listing.redirect)
-    return unavailable(render(request, "search/search.html", {"listing": listing}, status=listing.status))
+    response = render(request, "search/search.html", {"listing": listing}, status=listing.status)
+    keep_visitor(request, response)
+    return unavailable(response)
 
 
 @require_safe
@@ -115,7 +118,9 @@ def api_search(request: HttpRequest) -> HttpResponse:
     data = serialize_result(result)
     if getattr(result, "redirect", None):
         data["redirect"] = result.redirect  # a merchandiser's landing page for this text
-    return json_response(data)
+    response = json_response(data)
+    keep_visitor(request, response)
+    return response
 
 
 @csrf_exempt  # as api_search
@@ -178,4 +183,7 @@ def category_page(request: HttpRequest, slug_path: str) -> HttpResponse:
                        listing_cache_key=fragment_key)
     else:
         context.update(listing_cache_seconds=0, listing_cache_key="")
-    return unavailable(render(request, "store/category.html", context, status=listing.status))
+    response = render(request, "store/category.html", context, status=listing.status)
+    if listing.text:  # a search within the category; a landing page sets no cookie
+        keep_visitor(request, response)
+    return unavailable(response)
