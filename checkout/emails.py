@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from mail.outbox import queue_message
 
+from . import guest_orders
 from .models import Order, OrderLine, Shipment
 
 SUBJECTS = {
@@ -27,10 +28,10 @@ SUBJECTS = {
 
 
 def order_url(order: Order) -> str:
-    """Where the e-mail sends its reader: the order in the account, or (a guest) the order lookup."""
+    """Where the e-mail sends its reader: the order in the account, or (a guest) a signed link to it."""
     if order.user_id:
         return settings.SITE_URL + order.get_absolute_url()
-    return settings.SITE_URL + reverse("order_lookup")
+    return settings.SITE_URL + reverse("order_access", kwargs={"token": guest_orders.access_token(order)})
 
 
 def _queue(kind: str, order: Order, recipients: list[str], dedupe_key: str, **context) -> None:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("checkout/stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),
     path("orders/", views.order_list, name="order_list"),
     path("orders/lookup/", views.order_lookup, name="order_lookup"),
+    path("orders/access/<str:token>/", views.order_access, name="order_access"),
     path("orders/<int:pk>/", views.order_detail, name="order_detail"),
     path("orders/<int:pk>/pay/", views.order_pay, name="order_pay"),
     path("orders/<int:pk>/pay/dummy/", views.order_pay_dummy, name="order_pay_dummy"),

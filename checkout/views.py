@@ -220,6 +220,18 @@ def _own_order(request: HttpRequest, pk: int) -> Order:
         raise Http404("No such order.") from None
 
 
+@require_GET
+def order_access(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in a guest's e-mails: opens that order in this browser."""
+    order = guest_orders.order_for_token(token)
+    if order is None:
+        messages.info(request, "This link has expired. Find your order with your e-mail address and its number.")
+        return redirect("order_lookup")
+    if order.user_id is None:
+        guest_orders.remember(request, order)
+    return redirect(order)  # an account's order: its page sends a visitor to log in
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def order_lookup(request: HttpRequest) -> HttpResponse:
     """A guest finds an order by its e-mail address and number (rate-limited: ops.ratelimit)."""

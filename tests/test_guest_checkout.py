@@ -35,8 +35,16 @@ def test_a_guest_checks_out_and_pays_without_an_account(client, shop, checkout_s
     assert f"Order {order.number} is paid" in paid.content.decode()
     assert Order.objects.get(pk=order.pk).status == Order.Status.PAID
     assert [e.to for e in queued_emails("paid")] == [["guest@example.com"]]
-    # The e-mail sends a guest to the order lookup (there is no account to log in to).
-    assert reverse("order_lookup") in queued_emails("paid")[0].body_text
+    # The e-mail's link opens the order in any browser (there is no account to log in to)…
+    link = re.search(r"https?://[^/\s]+(/orders/access/\S+)", queued_emails("paid")[0].body_text).group(1)
+    elsewhere = Client()
+    assert elsewhere.get(link)["Location"] == order.get_absolute_url()
+    assert order.number in elsewhere.get(order.get_absolute_url()).content.decode()
+    # …and a forged or altered one opens nothing.
+    for forged in (link[:-3] + "abc/", link.replace("access/", "access/x"), "/orders/access/1/"):
+        stranger = Client()
+        assert stranger.get(forged, follow=True).redirect_chain[-1][0] == reverse("order_lookup")
+        assert stranger.get(order.get_absolute_url()).status_code == 302  # to the login
 
 
 def test_another_browser_does_not_see_a_guest_order(client, shop, checkout_settings):
