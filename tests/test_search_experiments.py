@@ -22,8 +22,8 @@ from search.analytics.models import SearchEvent
 from search.analytics.recorder import session_hash
 from search.analytics.tasks import record_events
 from search.merchandising.experiments import Experiment, ExperimentVariant
-from search.merchandising.models import BoostRule, FieldWeights
-from search.merchandising.rules import forget_cached_rules
+from search.merchandising.models import BoostRule, FieldWeights, TypoSettings
+from search.merchandising.rules import forget_cached_rules, resolve
 from search.preview import preview_search
 from store.roles import MERCHANDISER, assign_role
 from tests.conftest import restore_roles
@@ -124,13 +124,19 @@ def test_both_variants_are_served_and_recorded_and_never_share_a_cached_page(eag
 def test_promoting_a_variant_makes_it_the_default_in_one_action(catalog):
     sonix = BoostRule.objects.create(name="Sonix first", target="brand", brand=catalog.brands["sonix"], factor=50,
                                      is_active=False)
-    experiment = running_experiment(boosts=[sonix], description_weight=Decimal("0.5"))
+    experiment = running_experiment(boosts=[sonix], description_weight=Decimal("0.5"), min_word_size_for_1_typo=20,
+                                    min_word_size_for_2_typos=25)
+    assert resolve("headphnes", variant=f"{experiment.pk}:b").tuning.typos.min_word_size_for_1_typo == 20
+    assert resolve("headphnes", variant=f"{experiment.pk}:a").tuning.typos == resolve("headphnes").tuning.typos
     experiment.promote("b")
     forget_cached_rules()
     experiment.refresh_from_db()
     assert (experiment.status, experiment.promoted_variant) == (Experiment.Status.PROMOTED, "b")
     sonix.refresh_from_db()
     assert sonix.is_active and FieldWeights.live().get().description == Decimal("0.5")
+    typos = TypoSettings.live().get()
+    assert (typos.min_word_size_for_1_typo, typos.min_word_size_for_2_typos) == (20, 25)
+    assert resolve("headphnes").tuning.typos.min_word_size_for_1_typo == 20
     assert Client().get("/api/search", {"q": "headphones"}).json()["hits"][0]["id"] == catalog.products["anc"].pk
 
 

@@ -2,8 +2,8 @@
 the ranking, each to a stable half of the visitors (search.analytics.experiments assigns them,
 search.analytics.experiment_report compares them).
 
-A variant is the live configuration plus its own changes: field weights (empty: the live
-ones) and rules that apply in this variant only (a boost, a synonym set or a pin rule that is
+A variant is the live configuration plus its own changes: field weights and typo thresholds
+(empty: the live ones) and rules that apply in this variant only (a boost, a synonym set or a pin rule that is
 switched off for everyone else). Variant A is usually left as it is: the control.
 
 At most one experiment runs at a time (a database constraint): every visitor is in it or
@@ -13,6 +13,7 @@ the new configuration within seconds and no cached page of another configuration
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -22,7 +23,9 @@ from django.db.models.signals import m2m_changed, post_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import BoostRule, FieldWeights, PinRule, RulesVersioned, SynonymSet
+from search.query.ranking import MAX_TYPO_WORD_SIZE, TypoTolerance
+
+from .models import BoostRule, FieldWeights, PinRule, RulesVersioned, SynonymSet, TypoSettings
 from .version import bump_rules_version
 
 VARIANT_KEYS = ("a", "b")
@@ -90,6 +93,15 @@ class Experiment(RulesVersioned):
             weights = variant.field_weights()
             if weights is not None:
                 FieldWeights.objects.create(**dict(zip(WEIGHT_FIELDS, weights, strict=True)))
+            live_typos = TypoSettings.live().order_by("-updated_at").first() or TypoSettings()
+            typos = variant.typo_tolerance(live_typos.tolerance())
+            if typos is not None:  # a new row, the live one's other settings kept: the newest live row wins
+                live_typos.pk = None
+                live_typos.starts_at = live_typos.ends_at = None
+                live_typos.min_word_size_for_1_typo = typos.min_word_size_for_1_typo
+                live_typos.min_word_size_for_2_typos = typos.min_word_size_for_2_typos
+                live_typos.is_active = True
+                live_typos.save()
             for rules in (variant.boosts, variant.synonyms, variant.pins):
                 for rule in rules.filter(is_active=False):
                     rule.is_active = True
@@ -113,6 +125,12 @@ class ExperimentVariant(RulesVersioned):
     category_weight = _weight("category weight")
     attributes_weight = _weight("attributes weight")
     description_weight = _weight("description weight")
+    min_word_size_for_1_typo = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Words of at least this many letters may have one typo. Empty: the live "
+                                         "setting.")
+    min_word_size_for_2_typos = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Words of at least this many letters may have two typos. Empty: the live "
+                                         "setting.")
     boosts = models.ManyToManyField(BoostRule, blank=True, related_name="+",
                                     help_text="Applied in this variant only (switch them off for everyone else).")
     synonyms = models.ManyToManyField(SynonymSet, blank=True, related_name="+",
@@ -141,11 +159,29 @@ class ExperimentVariant(RulesVersioned):
         return tuple(value if value is not None else getattr(live, field)
                      for value, field in zip(own, WEIGHT_FIELDS, strict=True))
 
+    def typo_tolerance(self, live: TypoTolerance) -> TypoTolerance | None:
+        """The live typo tolerance with this variant's thresholds; None: no change."""
+        one, two = self.min_word_size_for_1_typo, self.min_word_size_for_2_typos
+        if one is None and two is None:
+            return None
+        return replace(live, min_word_size_for_1_typo=live.min_word_size_for_1_typo if one is None else one,
+                       min_word_size_for_2_typos=live.min_word_size_for_2_typos if two is None else two)
+
     def clean(self) -> None:
+        errors = {}
         for field in WEIGHT_FIELDS:
             value = getattr(self, f"{field}_weight")
             if value is not None and not 0 <= value <= 50:
-                raise ValidationError({f"{field}_weight": "Weights go from 0 to 50."})
+                errors[f"{field}_weight"] = "Weights go from 0 to 50."
+        one, two = self.min_word_size_for_1_typo, self.min_word_size_for_2_typos
+        for name, value in (("min_word_size_for_1_typo", one), ("min_word_size_for_2_typos", two)):
+            if value is not None and not 1 <= value <= MAX_TYPO_WORD_SIZE:
+                errors[name] = f"Give a length from 1 to {MAX_TYPO_WORD_SIZE} letters."
+        if one is not None and two is not None and two < one and "min_word_size_for_2_typos" not in errors:
+            errors["min_word_size_for_2_typos"] = (f"Two typos need a word at least as long as one typo does "
+                                                   f"({one} letters or more).")
+        if errors:
+            raise ValidationError(errors)
 
 
 def parse_serving_key(key: str) -> tuple[int, str] | None:

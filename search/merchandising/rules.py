@@ -200,6 +200,10 @@ def _add_experiments(rules: CompiledRules) -> None:
         _add_synonyms(own, variant.synonyms.filter(is_active=False))
         _add_boosts(own, variant.boosts.filter(is_active=False))
         _add_pins(own, variant.pins.filter(is_active=False))
+        typos = variant.typo_tolerance(next((t for window, t in rules.typos if window.live(timezone.now())),
+                                            DEFAULT_TYPOS))
+        if typos is not None:
+            own.typos.insert(0, (Window(None, None), typos))
         weights = variant.field_weights()
         if weights is not None:
             named = zip(("name", "brand", "category_text", "attribute_text", "description"), weights, strict=True)

@@ -23,7 +23,8 @@ class ExperimentVariantInline(admin.StackedInline):
     min_num = 2
     can_delete = False
     fields = ("key", "description", ("name_weight", "brand_weight", "category_weight", "attributes_weight",
-                                     "description_weight"), "boosts", "synonyms", "pins")
+                                     "description_weight"), ("min_word_size_for_1_typo", "min_word_size_for_2_typos"),
+              "boosts", "synonyms", "pins")
     filter_horizontal = ("boosts", "synonyms", "pins")
 
     def get_formset(self, request, obj=None, **kwargs):
