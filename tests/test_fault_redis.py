@@ -265,8 +265,8 @@ class Shop:
             try:
                 if requests.get(self.url + "/healthz", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or its first request still booting on a busy machine
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("gunicorn did not start:\n" + self.log_path.read_text()[-3000:])
             time.sleep(0.1)
