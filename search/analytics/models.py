@@ -33,6 +33,15 @@ class SearchEvent(models.Model):
                               help_text="Shared by the pages of one shopper action: a click on any counts for it.")
     superseded = models.BooleanField(default=False, editable=False,
                                      help_text="A later page of the same action replaced it: not counted as a search.")
+    # What the search did to the query (search.query.result.SearchResult's notices), so that a
+    # typo's false positive does not pass for demand met: "kettle" shown as "kettles"... is not found.
+    corrected_query = models.CharField(max_length=QUERY_MAX, blank=True,
+                                       help_text="What the results were for, when a word was corrected or "
+                                                 "matched only with typos (“sweater” for “sweter”).")
+    typo_only = models.BooleanField(default=False,
+                                    help_text="Every result matched a word of the query only with typos.")
+    ignored_words = models.JSONField(default=list, blank=True,
+                                     help_text="Words no longer required: no product matched them with the others.")
     # The A/B test the page was served in (search.merchandising.experiments), 0 and "" for none.
     experiment = models.PositiveIntegerField(default=0, editable=False)
     variant = models.CharField(max_length=1, blank=True, editable=False)

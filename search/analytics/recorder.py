@@ -193,6 +193,13 @@ def record_search(http_request: HttpRequest | None, search_request: SearchReques
     }
     if search_request.variant:
         payload["variant"] = search_request.variant
+    # What the search did to the query (a correction, typos only, words ignored): only when it did.
+    if result.corrected_text:
+        payload["corrected_query"] = recorded_query(result.corrected_text)
+    if result.typo_words:
+        payload["typo_only"] = True
+    if result.ignored_words:
+        payload["ignored_words"] = list(result.ignored_words)
     return token if _enqueue("search", payload) else ""
 
 

@@ -11,6 +11,11 @@ Definitions, shown on the report page too:
 - a search is *clicked* when at least one result on it (on any page of its action) was
   clicked; the click-through rate (CTR) of a query is clicked searches / searches;
 - a *zero-result* search found nothing and was not answered by a redirect;
+- a *corrected* search showed results for another text than the one typed: a word the shop
+  does not know was corrected, or matched only with typos ("sweter" shown as "sweater"); a
+  *relaxed* one ignored words no product matched with the others. Neither is demand met as
+  typed: "kettle" answered with "kettles"... of another kind is listed here, not hidden among
+  the queries that found something;
 - *clicks* count every recorded click in the period, from any page.
 """
 
@@ -19,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
 
 from search.analytics.models import ClickEvent, SearchEvent
@@ -44,6 +49,11 @@ class QueryRow:
     zero_results: int = 0
     clicks: int = 0
     products: list[ProductClicks] = field(default_factory=list)  # most clicked (top queries only)
+    corrected: int = 0  # searches answered for a corrected text (a correction, or typos only)
+    typo_only: int = 0  # of which every result matched a word only with typos
+    relaxed: int = 0  # searches that ignored words
+    corrected_to: str = ""  # the text most often shown instead
+    ignored: str = ""  # the words most often ignored
 
     @property
     def ctr(self) -> float:
@@ -69,8 +79,12 @@ class Report:
     clicked_searches: int
     zero_result_searches: int
     clicks: int
+    corrected_searches: int = 0
+    relaxed_searches: int = 0
     top_queries: list[QueryRow] = field(default_factory=list)
     zero_result_queries: list[QueryRow] = field(default_factory=list)
+    # the queries most often corrected or relaxed: what shoppers asked for and did not find as typed
+    rewritten_queries: list[QueryRow] = field(default_factory=list)
     low_ctr_queries: list[QueryRow] = field(default_factory=list)
     top_products: dict[str, list[ProductClicks]] = field(default_factory=dict)
     days: list[DayRow] = field(default_factory=list)
@@ -96,6 +110,24 @@ def _zero() -> Q:
     return Q(result_count=0, redirected=False)
 
 
+def _corrected() -> Q:
+    return ~Q(corrected_query="")
+
+
+def _relaxed() -> Q:
+    return ~Q(ignored_words=[])
+
+
+def _most_frequent(searches, column: str, queries: list[str]) -> dict[str, object]:
+    """Per query, the value of ``column`` its searches had most often (ties: the smallest)."""
+    found: dict[str, object] = {}
+    rows = (searches.filter(query__in=queries).values("query", column).annotate(n=Count("id"))
+            .order_by("query", "-n", column))
+    for r in rows:
+        found.setdefault(r["query"], r[column])
+    return found
+
+
 def search_report(start: datetime, end: datetime, *, limit: int = 20, min_searches: int = 10,
                   max_ctr: float = 0.10) -> Report:
     """Top queries, zero-result queries, queries searched at least ``min_searches`` times
@@ -104,21 +136,35 @@ def search_report(start: datetime, end: datetime, *, limit: int = 20, min_search
     searches = searches_between(start, end)
     clicks = ClickEvent.objects.filter(created_at__gte=start, created_at__lt=end)
     totals = searches.aggregate(n=Count("id"), clicked=Count("id", filter=_clicked()),
-                                zero=Count("id", filter=_zero()))
+                                zero=Count("id", filter=_zero()), corrected=Count("id", filter=_corrected()),
+                                relaxed=Count("id", filter=_relaxed()))
     per_query = searches.values("query").annotate(
         n=Count("id"), clicked_n=Count("id", filter=_clicked()), zero_n=Count("id", filter=_zero()),
+        corrected_n=Count("id", filter=_corrected()), typo_n=Count("id", filter=Q(typo_only=True)),
+        relaxed_n=Count("id", filter=_relaxed()),
     )
     clicks_by_query = dict(clicks.exclude(query="").values("query").annotate(n=Count("id"))
                            .values_list("query", "n"))
 
     def row(values: dict) -> QueryRow:
         return QueryRow(values["query"], values["n"], values["clicked_n"], values["zero_n"],
-                        clicks_by_query.get(values["query"], 0))
+                        clicks_by_query.get(values["query"], 0), corrected=values["corrected_n"],
+                        typo_only=values["typo_n"], relaxed=values["relaxed_n"])
 
-    report = Report(start, end, totals["n"], totals["clicked"], totals["zero"], clicks.count())
+    report = Report(start, end, totals["n"], totals["clicked"], totals["zero"], clicks.count(),
+                    corrected_searches=totals["corrected"], relaxed_searches=totals["relaxed"])
     report.top_queries = [row(v) for v in per_query.order_by("-n", "query")[:limit]]
     zero_first = per_query.filter(zero_n__gt=0).order_by("-zero_n", "query")
     report.zero_result_queries = [row(v) for v in zero_first[:limit]]
+    rewritten = (per_query.filter(Q(corrected_n__gt=0) | Q(relaxed_n__gt=0))
+                 .order_by(-(F("corrected_n") + F("relaxed_n")), "query"))
+    report.rewritten_queries = [row(v) for v in rewritten[:limit]]
+    shown = [r.query for r in (*report.top_queries, *report.rewritten_queries) if r.corrected or r.relaxed]
+    corrected_to = _most_frequent(searches.filter(_corrected()), "corrected_query", shown)
+    ignored = _most_frequent(searches.filter(_relaxed()), "ignored_words", shown)
+    for query_row in (*report.top_queries, *report.rewritten_queries):
+        query_row.corrected_to = str(corrected_to.get(query_row.query, ""))
+        query_row.ignored = " ".join(ignored.get(query_row.query) or [])  # type: ignore[arg-type]
     candidates = [row(v) for v in per_query.filter(n__gte=max(1, min_searches))]
     report.low_ctr_queries = sorted((r for r in candidates if r.ctr < max_ctr),
                                     key=lambda r: (r.ctr, -r.searches, r.query))[:limit]

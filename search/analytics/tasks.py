@@ -30,6 +30,7 @@ from search.analytics.models import CartEvent, ClickEvent, SearchEvent
 from search.analytics.retention import purge_events
 from search.merchandising.experiments import parse_serving_key
 from search.merchandising.validators import QUERY_MAX
+from search.query.text import MAX_QUERY_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,10 @@ def _created_at(value: str) -> datetime:
     if created_at is None:
         raise ValueError(f"not a date and time: {value!r}")
     return created_at
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _search_event(payload: dict) -> SearchEvent:
@@ -64,6 +69,9 @@ def _search_event(payload: dict) -> SearchEvent:
         page=int(payload.get("page") or 1),
         session_hash=str(payload.get("session_hash") or "")[:64],
         created_at=_created_at(payload["created_at"]),
+        corrected_query=str(payload.get("corrected_query") or "")[:QUERY_MAX],
+        typo_only=bool(payload.get("typo_only")),
+        ignored_words=[str(w)[:QUERY_MAX] for w in _list(payload.get("ignored_words"))][:MAX_QUERY_WORDS],
     )
 
 
