@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('search', '0011_typo_settings'),
+        ('search', '0012_experiment_variant_typo_thresholds'),
     ]
 
     operations = [
