@@ -65,6 +65,12 @@ CELERY_TASKS = Counter("catalog_celery_tasks_total", "Celery task outcomes: succ
                        ["task", "outcome"])
 CACHE_REQUESTS = Counter("catalog_cache_requests_total", "Cache reads by cache alias and result (hit, miss).",
                          ["cache", "result"])
+RESULTS_CACHE = Counter(
+    "catalog_results_cache_total",
+    "Lookups of the search results cache (search.result_cache) by kind (browse, query, suggest) and "
+    "result: hit, miss, or stale (an entry older than a listing-only change by more than allowed).",
+    ["kind", "result"],
+)
 CACHE_ERRORS = Counter(
     "catalog_cache_errors_total",
     "Cache operations that failed, or were skipped while the cache was failing (ops.cache: a read "

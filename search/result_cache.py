@@ -48,6 +48,7 @@ from django.core.cache import cache
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from ops.metrics import RESULTS_CACHE
 from search.merchandising.rules import rules_version
 from search.query.request import DEFAULT_PAGE_SIZE, SearchRequest
 from store.caching import GENERATION_KEY, LISTING_ONLY_CHANGE_KEY, bump_listing_generation
@@ -155,8 +156,11 @@ def cached_browse_listing(search: Callable) -> Callable:
         versions, found = _versions_and(())  # read before searching: a bump during the search wins
         key = _key(kind, versions, parts)
         entry = cache.get(key)
-        if isinstance(entry, tuple) and len(entry) == 2 and _fresh(entry[0], found):
+        usable = isinstance(entry, tuple) and len(entry) == 2
+        if usable and _fresh(entry[0], found):
+            RESULTS_CACHE.labels(kind, "hit").inc()
             return entry[1]
+        RESULTS_CACHE.labels(kind, "stale" if usable else "miss").inc()
         result = search(request)
         cache.set(key, (made, result), _entry_timeout(versions[0], ttl))
         return result
@@ -179,8 +183,11 @@ def cached_autocomplete(suggest: Callable) -> Callable:
         versions, found = _versions_and((key,))
         entry = found.get(key)
         # An entry made for older versions is as good as absent (a bump makes it stale at once).
-        if isinstance(entry, tuple) and len(entry) == 3 and entry[0] == versions and _fresh(entry[1], found):
+        usable = isinstance(entry, tuple) and len(entry) == 3 and entry[0] == versions
+        if usable and _fresh(entry[1], found):
+            RESULTS_CACHE.labels("suggest", "hit").inc()
             return entry[2]
+        RESULTS_CACHE.labels("suggest", "stale" if usable else "miss").inc()
         suggestions = suggest(text, *args, **kwargs)
         cache.set(key, (versions, made, suggestions), _entry_timeout(versions[0], ttl))
         return suggestions
