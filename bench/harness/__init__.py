@@ -235,8 +235,11 @@ def kept_catalog(server_url: str, database: str, products: int, index_root: Path
     if not marker.exists() or marker.read_text() != current:
         print(f"indexing {products:,} products on tantivy under {index_root}…", flush=True)
         started = time.perf_counter()
-        manage(env, "reindex", "--no-input")
+        run = manage(env, "reindex", "--no-input")
         indexed = time.perf_counter() - started
+        print(f"reindex of {products:,} products: {indexed:.0f} s, peak RSS {run.peak_rss_mb:.0f} MB, "
+              f"CPU {run.cpu_seconds:.0f} s; {run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ''}",
+              flush=True)
         marker.write_text(current)
     return KeptCatalog(env, products, seeded, indexed)
 
