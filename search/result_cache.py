@@ -181,7 +181,7 @@ def cached_autocomplete(suggest: Callable) -> Callable:
         # Read before suggesting, with the versions: a bump during the search wins.
         made = _now_ms()
         versions, found = _versions_and((key,))
-        entry = found.get(key)
+        entry: tuple = found.get(key) or ()
         # An entry made for older versions is as good as absent (a bump makes it stale at once).
         usable = isinstance(entry, tuple) and len(entry) == 3 and entry[0] == versions
         if usable and _fresh(entry[1], found):
