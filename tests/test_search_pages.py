@@ -188,6 +188,19 @@ def test_a_page_beyond_the_browsable_window_of_a_large_result_is_400(client, cat
     assert "Only the first 4 results can be browsed" in response.content.decode()
 
 
+def test_zero_results_offer_the_filters_to_remove_with_their_counts_and_popular_products(client, catalog):
+    response = client.get("/c/clothing/", {"brand": "sonix", "in_stock": "1"})  # Sonix sells no clothing
+    assert response.status_code == 200 and listing(response).result.total == 0
+    removable = {(f.label, f.count) for f in listing(response).removable}
+    in_stock = visible(category__slug_path__startswith="clothing", stock_quantity__gt=0)
+    assert removable == {("Sonix", in_stock.count())}  # without in-stock there is still nothing
+    html = response.content.decode()
+    assert f"{in_stock.count()} products</span>" in html
+    popular = [h.name for h in listing(response).popular]
+    assert popular == [p.name for p in in_stock.order_by("-sales_count", "id")[:4]]
+    assert "Popular in Clothing" in html
+
+
 def test_zero_results_relax_and_suggest(client, catalog):
     relaxed = search(client, q="merino sweater zorblax")
     html = relaxed.content.decode()

@@ -26,8 +26,9 @@ from search.backends import SearchUnavailable
 from search.facets import FACETS, Chip, FacetGroup, LinkContext, facet_for, parse_request
 from search.facets.state import Params, first, fresh, params_from_query, query_string, url_for, with_page, with_text
 from search.query.request import SORTS, InvalidSearchRequest, PageBeyondWindow, SearchRequest
-from search.query.result import SearchResult
+from search.query.result import SearchHit, SearchResult
 from search.services import search_products
+from search.web.dead_ends import RemovableFilter, popular_products, removable_filters
 from store.models import Category
 from store.pagination import Pagination, paginate
 
@@ -85,6 +86,9 @@ class Listing:
     fixed_category: bool = False
     # A page asked for past the last one (the result is the first page's, without its hits).
     past_the_end: bool = False
+    # No results: the filters whose removal brings some back (with how many), the best sellers.
+    removable: list[RemovableFilter] = field(default_factory=list)
+    popular: list[SearchHit] = field(default_factory=list)
 
     @property
     def redirect(self) -> str | None:
@@ -192,6 +196,12 @@ def build_listing(
         listing.error, listing.status = UNAVAILABLE_MESSAGE, 503
         return listing
     _decorate(listing, category_url)
+    if listing.result.total == 0 and listing.search_request.page == 1:
+        def served(search_request: SearchRequest) -> SearchRequest:
+            return served_request(search_request, http_request)
+
+        listing.removable = removable_filters(params, listing.chips, category, served)
+        listing.popular = popular_products(category, served)
     return listing
 
 

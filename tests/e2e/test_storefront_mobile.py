@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from store.models import Product
+from tests.e2e.journeys import create_customer, log_in
 
 pytestmark = pytest.mark.e2e
 
@@ -153,3 +154,25 @@ def test_paging_shows_the_next_page_from_the_top_of_the_results(shop, context_fo
 
     page.goto(base + "/c/clothing/?page=300")
     expect(page.locator(".listing-main")).to_contain_text("There are no more products here")
+
+
+def test_choosing_a_shipping_method_updates_the_total_at_once(shop, context_for):
+    base, catalog = shop
+    customer = create_customer("shipper")
+    page = context_for(DESKTOP)
+    page.goto(base + "/accounts/login/")
+    log_in(page, customer.username)
+    product = catalog.products["merino"]
+    page.goto(base + product.get_absolute_url())
+    page.get_by_role("button", name="Add to cart").click()
+    page.wait_for_url("**/cart/**")
+    page.goto(base + "/checkout/")
+    shipping = page.locator(".summary-rows > div").nth(1).locator("dd")
+    total = page.locator(".summary-total dd")
+    expect(shipping).to_have_text("$4.99")
+    before = total.inner_text()
+    no_reload_marker(page)
+    page.locator("input[name=shipping_method][value=express]").check()
+    expect(shipping).to_have_text("$14.99")  # no button pressed
+    expect(total).not_to_have_text(before)
+    assert still_same_document(page)
