@@ -30,7 +30,17 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; } || \
 	  echo "chromium could not be installed: the browser tests will be skipped"
 
-test: install browser nginx
+# axe-core (npm) for the accessibility scan of the browser tests, in var/axe/ (gitignored);
+# without npm the scan is skipped with a message.
+AXE_VERSION := 4.14.1
+AXE := var/axe/node_modules/axe-core/axe.min.js
+$(AXE):
+	@command -v npm >/dev/null && npm install --silent --no-audit --no-fund --prefix var/axe axe-core@$(AXE_VERSION) \
+	  || echo "npm is not installed: the accessibility scan will be skipped"
+
+axe: $(AXE)
+
+test: install browser nginx axe
 	$(BIN)/python -m pytest
 
 # ruff, the layering contracts of docs/ARCHITECTURE.md (import-linter, pyproject.toml) and

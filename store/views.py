@@ -21,9 +21,11 @@ from .caching import attribute_labels_version, fragment_cache_seconds
 from .forms import DUPLICATE_REVIEW_MESSAGE, ReviewForm
 from .images import LARGE_WIDTH, image_url
 from .models import Category, FooterPage, Product, Review, WishlistItem
+from .recently_viewed import viewed_before
 from .selectors import (
     approved_reviews,
     attribute_rows,
+    cards_for,
     category_menu,
     featured_products,
     in_wishlist,
@@ -35,6 +37,7 @@ from .structured_data import breadcrumb_data, product_data
 logger = logging.getLogger(__name__)
 
 REVIEWS_PER_PAGE = 10
+RECENTLY_VIEWED_SHOWN = 4
 REVIEW_THANKS = "Thanks — your review will appear after moderation."
 
 
@@ -91,6 +94,8 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
             "structured_data": [product_data(product, absolute, large_images),
                                 breadcrumb_data(crumbs, absolute, (product.name, product.get_absolute_url()))],
             "in_wishlist": in_wishlist(request.user, product),
+            # Cards of what was viewed before (two queries, whatever their number).
+            "recently_viewed": cards_for(viewed_before(request, product.pk)[:RECENTLY_VIEWED_SHOWN]),
             # Lazy: evaluated only when the template's fragment cache misses (store.caching).
             "attributes": SimpleLazyObject(lambda: attribute_rows(product, [*ancestors, product.category])),
             "reviews_page": SimpleLazyObject(

@@ -3,6 +3,7 @@ in the header, listed on its page; and the product page's queries stay constant.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -112,3 +113,33 @@ def test_the_product_page_costs_the_same_queries_with_more_images_and_a_wishlist
         toggle(client, other)
     with django_assert_max_num_queries(baseline):
         assert client.get(product.get_absolute_url()).status_code == 200
+
+
+def recently_viewed(html: str) -> list[str]:
+    if 'id="recent-title"' not in html:
+        return []
+    section = html.split('id="recent-title"')[1].split("</section>")[0]
+    return [name.strip() for name in re.findall(r'class="card-link"[^>]*>([^<]+)</a>', section)]
+
+
+def test_recently_viewed_products_newest_first_without_the_one_shown(client, products):
+    for product in products[:3]:
+        client.get(product.get_absolute_url())
+    html = client.get(products[3].get_absolute_url()).content.decode()
+    assert recently_viewed(html) == ["Runner 2 &lt;b&gt;", "Runner 1 &lt;b&gt;", "Runner 0 &lt;b&gt;"]
+    Product.objects.filter(pk=products[1].pk).update(is_active=False)
+    html = client.get(products[0].get_absolute_url()).content.decode()
+    assert recently_viewed(html) == ["Runner 3 &lt;b&gt;", "Runner 2 &lt;b&gt;"]  # hidden ones left out
+
+
+def test_the_recently_viewed_row_costs_the_same_queries_for_one_or_four(client, products,
+                                                                       django_assert_max_num_queries):
+    client.get(products[0].get_absolute_url())
+    with CaptureQueriesContext(connection) as one:
+        client.get(products[5].get_absolute_url())
+    baseline = len(one)
+    for product in products[1:5]:
+        client.get(product.get_absolute_url())
+    with django_assert_max_num_queries(baseline):
+        html = client.get(products[5].get_absolute_url()).content.decode()
+    assert len(recently_viewed(html)) == 4
