@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_PRODUCTS ?= 3000
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench bench-scale browser lock nginx prod-local prod-local-stop prod-local-status prod-drill
+.PHONY: install run test lint bench bench-scale browser lock nginx prod-local prod-local-stop prod-local-status prod-drill axe
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
