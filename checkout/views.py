@@ -19,6 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from search.analytics.attribution import attribute_order, record_add_to_cart
 from store.models import Product
+from taxes.display import display_country
+from taxes.rates import rates_for
 
 from . import guest_orders
 from .cart import CartError, add_to_cart, get_cart, remove_item, set_item_quantity
@@ -29,7 +31,7 @@ from .models import CartItem, Order, Payment
 from .orders import ADDRESS_FIELDS, CheckoutError, TransitionError, cancel_order, place_order
 from .payments import PaymentOutcome
 from .pricing import compute_totals
-from .selectors import CartView, cart_view, order_of, orders_of
+from .selectors import CartView, cart_view, cart_view_for_display, order_of, orders_of
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +57,7 @@ def _render_cart(
 
 @require_GET
 def cart_page(request: HttpRequest) -> HttpResponse:
-    return _render_cart(request, cart_view(get_cart(request)))
+    return _render_cart(request, cart_view_for_display(get_cart(request)))
 
 
 def _purchasable_product(raw_id: str | None) -> Product:
@@ -106,7 +108,7 @@ def cart_update(request: HttpRequest, item_id: int) -> HttpResponse:
         else:
             messages.success(request, f"Updated the quantity of “{item.product.name}”.")
             return redirect("cart")
-    return _render_cart(request, cart_view(item.cart), bound=form, bound_item_id=item.pk)
+    return _render_cart(request, cart_view_for_display(item.cart), bound=form, bound_item_id=item.pk)
 
 
 @require_POST
@@ -139,7 +141,9 @@ def _render_checkout(
 ) -> HttpResponse:
     if method not in settings.SHIPPING_METHODS:
         method = next(iter(settings.SHIPPING_METHODS))
-    totals = compute_totals(view.subtotal, method)
+    # The tax of the country typed so far (the last order's, or the display country's).
+    country = str(form["country"].value() or "") or display_country()
+    totals = compute_totals(view.tax_at(rates_for(country)), method)
     context = {
         "form": form,
         "cart": view,

@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "allauth.socialaccount",
     "treebeard",
     "django_unicorn",
+    "django_countries",
+    "import_export",
+    "taxes",
     "store",
     "search",
     "indexing",
@@ -221,7 +224,8 @@ SOCIALACCOUNT_PROVIDERS = {
 INSTALLED_APPS += [f"allauth.socialaccount.providers.{name}" for name in SOCIAL_PROVIDERS]
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # a provider's unverified address never logs into an account
 
-LANGUAGE_CODE = "en-us"
+# Also the locale money is printed in (store.money, Babel): "de-de" prints 1.234,50 €.
+LANGUAGE_CODE = env("LANGUAGE_CODE", default="en-us")
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -268,8 +272,16 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com")
 PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="stripe" if STRIPE_SECRET_KEY else "dummy")
 # Money as decimal strings (checkout reads them with Decimal, never float).
-# Sales tax on the goods (not on shipping), as a fraction: 0.08 is 8 %.
+# Tax on the goods (not on shipping), as a fraction: 0.08 is 8 %. Rates per country and per
+# product tax class are edited in the admin (taxes.TaxRate); TAX_RATE is the rate of a
+# country that has none there.
 TAX_RATE = env.str("TAX_RATE", default="0.08")
+# Prices shown with tax (EU style) or before tax (US style), on every page alike; before the
+# shopper gives an address, with the rates of TAX_DISPLAY_COUNTRY.
+PRICES_INCLUDE_TAX = env.bool("PRICES_INCLUDE_TAX", default=False)
+TAX_DISPLAY_COUNTRY = env("TAX_DISPLAY_COUNTRY", default="US")
+# Where the checkout ships (ISO 3166 codes, comma-separated); empty: every country.
+SHIPPING_COUNTRIES = env.list("SHIPPING_COUNTRIES", default=[])
 # code → label and cost, in SHOP_CURRENCY; the first one is preselected.
 SHIPPING_METHODS = {
     "standard": {"label": "Standard delivery (3–5 business days)", "cost": "4.99"},

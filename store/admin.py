@@ -14,7 +14,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils.html import format_html
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, XLSX
 from treebeard.admin import TreeAdmin
 from treebeard.forms import MoveNodeForm, movenodeform_factory
 
@@ -30,6 +33,7 @@ from .models import (
     ShopSettings,
     Vendor,
 )
+from .product_io import AdminProductResource, result_problems
 from .services import refresh_rating
 
 MANAGE_ALL_PRODUCTS = "store.manage_all_products"
@@ -190,7 +194,7 @@ class ProductImageInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ImportExportMixin, admin.ModelAdmin):
     list_display = (
         "name",
         "sku",
@@ -219,6 +223,34 @@ class ProductAdmin(admin.ModelAdmin):
     inlines = (ProductImageInline,)
     actions = ("activate", "deactivate")
     show_full_result_count = False  # spares a COUNT(*) over the whole catalog per page view
+    # Import (a dry run first, showing each row's change, then the confirmed import) and
+    # export, CSV or XLSX, by store.product_io; a vendor's own products only.
+    resource_classes = [AdminProductResource]
+    import_formats = [CSV, XLSX]
+    export_formats = [CSV, XLSX]
+
+    def get_resource_kwargs(self, request: HttpRequest, *args, **kwargs) -> dict:
+        return {"vendor_ids": None if sees_all_products(request) else own_vendor_ids(request)}
+
+    def get_import_data_kwargs(self, **kwargs) -> dict:
+        # One refused row rolls the whole file back, at the confirmed import as in the dry run.
+        return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def has_export_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def process_result(self, result, request: HttpRequest):
+        problems = result_problems(result)
+        if not problems:
+            return super().process_result(result, request)
+        # The catalog changed between the dry run and the confirmation: nothing was imported.
+        for problem in problems[:20]:
+            self.message_user(request, problem, messages.ERROR)
+        self.message_user(request, "Nothing was imported.", messages.ERROR)
+        return redirect("admin:store_product_changelist")
 
     @admin.display(description="Rating", ordering="rating_average")
     def rating(self, product: Product) -> str:

@@ -163,6 +163,11 @@ class Product(models.Model):
         max_digits=10, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
     )
     stock_quantity = models.PositiveIntegerField(default=0)
+    # Which rates apply (taxes.TaxRate, per country); none: the destination's standard rate.
+    tax_class = models.ForeignKey(
+        "taxes.TaxClass", on_delete=models.PROTECT, null=True, blank=True, related_name="products",
+        help_text="Empty: the standard rate of the country the order ships to.",
+    )
     is_active = models.BooleanField(default=True)
     attributes = models.JSONField(default=dict, blank=True)
     # Kept equal to the approved reviews by store.services.refresh_rating.
@@ -197,27 +202,31 @@ class Product(models.Model):
         return self.compare_at_price is not None and self.compare_at_price > self.price
 
     def clean(self) -> None:
+        self.validate_attributes(self.attribute_definitions() if self.category_id else None)
+
+    def attribute_definitions(self) -> dict[str, AttributeDefinition]:
+        """The attributes defined on the product's category and its ancestors, by code."""
+        return {d.code: d for d in AttributeDefinition.objects.filter(category__in=self.category.ancestors_and_self())}
+
+    def validate_attributes(self, definitions: dict[str, AttributeDefinition] | None) -> None:
+        """``attributes`` against its category's definitions (none: no category to judge by).
+        An import passes the definitions it loaded once per category."""
         if not isinstance(self.attributes, dict):
             raise ValidationError({"attributes": "Attributes must be an object of code → value."})
-        if self.category_id:
-            definitions = {
-                d.code: d
-                for d in AttributeDefinition.objects.filter(
-                    category__in=self.category.ancestors_and_self()
-                )
-            }
-            errors = []
-            for code, value in self.attributes.items():
-                definition = definitions.get(code)
-                if definition is None:
-                    errors.append(f"Unknown attribute {code!r} for category {self.category}.")
-                    continue
-                try:
-                    definition.validate_value(value)
-                except ValidationError as exc:
-                    errors.extend(exc.messages)
-            if errors:
-                raise ValidationError({"attributes": errors})
+        if definitions is None:
+            return
+        errors = []
+        for code, value in self.attributes.items():
+            definition = definitions.get(code)
+            if definition is None:
+                errors.append(f"Unknown attribute {code!r} for category {self.category}.")
+                continue
+            try:
+                definition.validate_value(value)
+            except ValidationError as exc:
+                errors.extend(exc.messages)
+        if errors:
+            raise ValidationError({"attributes": errors})
 
 
 def image_url_is_safe(url: str) -> bool:

@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 
+from taxes.rates import with_tax
+
 from .caching import MENU_KEY, SHOP_KEY, cached, featured_key, listing_timeout
 from .models import AttributeDefinition, Category, FooterPage, Product, ProductImage, Review, ShopSettings, WishlistItem
 
@@ -117,6 +119,20 @@ class ProductCard:
     highlighted_name: str = ""
     # A search's link through the click recorder, when the search was recorded.
     click_url: str = ""
+    # Known for a card read from the database; a search hit does not carry it.
+    tax_class_id: int | None = None
+    # The tax rate the shown prices include (taxes.display.apply_display_rates); none: net.
+    tax_rate: Decimal | None = None
+
+    @property
+    def shown_price(self) -> Decimal:
+        return self.price if self.tax_rate is None else with_tax(Decimal(str(self.price)), self.tax_rate)
+
+    @property
+    def shown_compare_at_price(self) -> Decimal | None:
+        if self.compare_at_price is None or self.tax_rate is None:
+            return self.compare_at_price
+        return with_tax(Decimal(str(self.compare_at_price)), self.tax_rate)
 
 
 def product_card(product: Product) -> ProductCard:
@@ -137,6 +153,7 @@ def product_card(product: Product) -> ProductCard:
         rating=float(product.rating_average),
         rating_count=product.rating_count,
         image_url=images[0].source if images else "",
+        tax_class_id=product.tax_class_id,
     )
 
 

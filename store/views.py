@@ -17,6 +17,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from taxes.display import apply_display_rates
+
 from .caching import attribute_labels_version, fragment_cache_seconds
 from .forms import DUPLICATE_REVIEW_MESSAGE, ReviewForm
 from .images import LARGE_WIDTH, image_url
@@ -42,11 +44,13 @@ REVIEW_THANKS = "Thanks — your review will appear after moderation."
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    featured = featured_products()
+    apply_display_rates(featured, {card.id: card.tax_class_id for card in featured})
     return render(
         request,
         "store/home.html",
         # Evaluated once here: the header menu and the tiles share it.
-        {"category_menu": category_menu(), "featured_products": featured_products(),
+        {"category_menu": category_menu(), "featured_products": featured,
          "canonical_url": request.build_absolute_uri(reverse("home"))},
     )
 

@@ -31,6 +31,7 @@ ADDRESS = {
     "address_line2": "",
     "city": "Springfield",
     "postal_code": "94103",
+    "country_area": "CA",
     "country": "US",
     "phone": "+1 415 555 0100",
 }

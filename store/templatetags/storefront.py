@@ -1,7 +1,7 @@
 """Presentation helpers for the storefront templates."""
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
@@ -10,29 +10,21 @@ from django.utils.safestring import mark_safe
 
 from store.images import DEFAULT_WIDTH, PLACEHOLDER_IMAGE, image_url
 from store.images import image_srcset as image_srcset_of
+from store.money import format_money
 from store.pagination import Pagination, paginate
 
 register = template.Library()
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
 __all__ = ["PLACEHOLDER_IMAGE", "register"]
 # As json_script: the JSON's text can never close a <script> nor start a tag or an entity.
 JSON_SCRIPT_ESCAPES = {ord(">"): "\\u003E", ord("<"): "\\u003C", ord("&"): "\\u0026"}
 
 
 @register.filter
-def money(value: Decimal | float | str | None, currency: str = "USD") -> str:
-    """``Decimal("1234.5")|money:"USD"`` → ``$1,234.50``; unknown currencies get their code."""
-    if value is None or value == "":
-        return ""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return ""
-    code = (currency or "").upper()
-    formatted = f"{amount:,.2f}"
-    symbol = CURRENCY_SYMBOLS.get(code)
-    return f"{symbol}{formatted}" if symbol else f"{formatted} {code}".strip()
+def money(value: Decimal | float | str | None, currency: str = "") -> str:
+    """``Decimal("1234.5")|money:"EUR"`` → ``€1,234.50`` in en-US, ``1.234,50 €`` in de-DE
+    (store.money, Babel); no currency means the shop's."""
+    return format_money(value, currency)
 
 
 @register.filter

@@ -59,6 +59,7 @@ def check_out_and_pay(page, base: str, customer: User, product: Product, shots) 
     page.fill("input[name=city]", "San Francisco")
     page.fill("input[name=postal_code]", "94103")
     page.select_option("select[name=country]", "US")
+    page.fill("input[name=country_area]", "CA")
     if page.locator("input[name=phone]").count():
         page.fill("input[name=phone]", "+1 415 555 0100")
     to_top(page)
