@@ -98,7 +98,7 @@ def test_an_import_creates_and_updates_products_and_the_index_follows(shop, tant
     assert hits is None or board.pk in hits
 
 
-def test_a_dry_run_shows_what_would_change_and_changes_nothing(shop):
+def test_a_dry_run_shows_what_would_change_and_changes_nothing(client, shop):
     OutboxEntry.objects.all().delete()
     before = product_count()
     content = csv_bytes(row("NEW-1"), row("LAMP-1", name="Desk Lamp", price="99.00", stock_quantity="10",
@@ -106,8 +106,15 @@ def test_a_dry_run_shows_what_would_change_and_changes_nothing(shop):
                         row("MUG-1", name="Enamel Mug", price="7.35", stock_quantity="3", vendor="bravo"))
     result = run_import(content, dry_run=True)
     assert result_counts(result) == {"new": 1, "update": 1, "skip": 1, "invalid": 0}
-    lamp_row = next(r for r in result.rows if r.object_repr == "Desk Lamp")
-    assert "99.00" in lamp_row.diff[7] and "19.99" in lamp_row.diff[7]  # the price column, before → after
+    # The admin's dry run shows each change, before and after, and waits for a confirmation.
+    admin = User.objects.create_user("root", password="unused-password")
+    assign_role(admin, ADMINISTRATOR)
+    client.force_login(admin)
+    page = admin_import(client, content)
+    lamp_row = next(r for r in page.context["result"].rows if r.object_repr == "Desk Lamp")
+    price_cell = lamp_row.diff[COLUMNS.index("price")]
+    assert "19.99" in price_cell and "99.00" in price_cell
+    assert "confirm_form" in page.context
     assert product_count() == before and Product.objects.get(sku="LAMP-1").price == Decimal("19.99")
     assert not OutboxEntry.objects.exists()
 
@@ -189,8 +196,8 @@ def test_a_vendors_own_import_goes_to_its_vendor_after_the_preview(vendor_client
 
 
 def test_a_vendor_exports_only_its_own_products(vendor_client, shop):
-    response = vendor_client.post(reverse("admin:store_product_export"),
-                                  {"format": "0", "resource": "0", **{f"productresource_{c}": "on" for c in COLUMNS}})
+    columns = {f"adminproductresource_{c}": "on" for c in COLUMNS}
+    response = vendor_client.post(reverse("admin:store_product_export"), {"format": "0", "resource": "0", **columns})
     assert response.status_code == 200
     skus = {r["sku"] for r in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))}
     assert skus == {"LAMP-1", "GONE-1"}  # vendor A's; never the mug of vendor B

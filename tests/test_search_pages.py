@@ -28,7 +28,7 @@ BREAKER = '"><script>alert(1)</script>'
 # The issue's minimum ("id", "name", "url", "price", "currency", "rating", "in_stock", "image",
 # "highlight") and what a listing shows besides.
 HIT_KEYS = {"id", "name", "url", "price", "currency", "rating", "in_stock", "image", "highlight",
-            "slug", "sku", "brand", "compare_at_price", "rating_count", "pinned", "click_url"}
+            "slug", "sku", "brand", "compare_at_price", "rating_count", "pinned", "click_url", "price_display"}
 
 
 @pytest.fixture
@@ -431,6 +431,7 @@ def test_search_api_shape_and_values(client, catalog):
     product = expected.first()
     assert first["id"] == product.pk and first["url"] == f"/p/{product.slug}/"
     assert first["price"] == f"{product.price:.2f}" and first["currency"] == "USD"
+    assert first["price_display"] == f"${product.price:,.2f}"  # as the pages print it (Babel, en-US)
     facets = data["facets"]
     assert {"category", "brand", "price", "rating", "availability", "attr_color"} <= set(facets)
     assert set(facets["brand"][0]) == {"value", "label", "count", "selected"}

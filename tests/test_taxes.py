@@ -125,9 +125,15 @@ def gross_display(settings, taxed_shop):
     return taxed_shop
 
 
-def test_net_display_shows_catalog_prices_and_the_tax_apart(client, taxed_shop):
+def test_net_display_shows_catalog_prices_and_the_tax_apart(client, taxed_shop, tantivy_backend):
+    from tests.conftest import sync_index
+
+    sync_index()
     html = client.get(taxed_shop.lamp.get_absolute_url()).content.decode()
     assert "$19.99" in html and "incl. tax" not in html
+    assert "$19.99" in client.get(reverse("search"), {"q": "lamp"}).content.decode()
+    hit = client.get(reverse("api-search"), {"q": "lamp"}).json()["hits"][0]
+    assert (hit["price"], hit["price_display"]) == ("19.99", "$19.99")
 
 
 def test_gross_display_shows_the_same_prices_with_tax_on_every_page(client, gross_display, tantivy_backend):
@@ -142,6 +148,11 @@ def test_gross_display_shows_the_same_prices_with_tax_on_every_page(client, gros
     lamps = client.get(reverse("search"), {"q": "lamp"}).content.decode()
     assert "/p/lamp-1/" in lamps and "$23.79" in lamps and "$19.99" not in lamps
     assert "$10.70" in client.get(reverse("search"), {"q": "guide"}).content.decode()
+    suggestions = client.get(reverse("search-suggest"), {"q": "lamp"}).content.decode()
+    assert "$23.79" in suggestions and "$19.99" not in suggestions
+    # The API keeps the catalog's (net) amount and prints the shown one.
+    hit = client.get(reverse("api-search"), {"q": "lamp"}).json()["hits"][0]
+    assert (hit["price"], hit["price_display"]) == ("19.99", "$23.79")
 
     user = make_user("greta")
     fill_cart(user, (shop.lamp, 2), (shop.book, 1))

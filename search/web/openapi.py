@@ -10,7 +10,8 @@ from search.facets.base import query_parameter
 from search.facets.kinds import AttributeFacet
 from search.query.request import MAX_PAGE_SIZE, MAX_RESULT_WINDOW, MAX_TEXT_LENGTH, SORTS
 
-_money = {"type": "string", "pattern": r"^\d+\.\d{2}$", "examples": ["19.99"]}
+# The currency's minor digits: two for USD or EUR, none for JPY.
+_money = {"type": "string", "pattern": r"^\d+(\.\d+)?$", "examples": ["19.99"]}
 _nullable_money = {"oneOf": [_money, {"type": "null"}]}
 _error = {
     "description": "Invalid parameters: the message says what to fix.",
@@ -100,6 +101,9 @@ SCHEMAS = {
             "name": {"type": "string", "description": "Raw text: escape it before showing it as HTML."},
             "url": {"type": "string"},
             "price": _money,
+            "price_display": {"type": "string", "examples": ["$19.99", "1.234,50 €"],
+                              "description": "The price as the shop prints it (locale, currency; with tax where "
+                                             "the shop shows prices with tax)."},
             "currency": {"type": "string", "minLength": 3, "maxLength": 3},
             "rating": {"type": "number", "minimum": 0, "maximum": 5},
             "in_stock": {"type": "boolean"},

@@ -15,11 +15,13 @@ from search.paths import path_maker, query_value, reversed_path
 from search.query.request import SearchRequest
 from search.query.result import Facet, SearchHit, SearchResult
 from search.services import Suggestions
+from store.money import amount_string, format_money
 from store.templatetags.storefront import image_src
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
+def _money(value: Decimal | None, currency: str = "") -> str | None:
+    """An amount with the currency's minor digits ("19.99"; "1235" in yen), locale-free."""
+    return amount_string(value, currency)
 
 
 def serialize_request(req: SearchRequest) -> dict:
@@ -46,7 +48,9 @@ def serialize_hit(hit: SearchHit, url: str) -> dict:
         "id": hit.id,
         "name": hit.name,
         "url": url,
-        "price": _money(hit.price),
+        "price": _money(hit.price, hit.currency),
+        # As the shop prints it: the locale's layout, with tax when the shop shows prices with tax.
+        "price_display": format_money(hit.shown_price, hit.currency),
         "currency": hit.currency,
         "rating": hit.rating,
         "in_stock": hit.in_stock,
@@ -57,7 +61,7 @@ def serialize_hit(hit: SearchHit, url: str) -> dict:
         "slug": hit.slug,
         "sku": hit.sku,
         "brand": hit.brand,
-        "compare_at_price": _money(hit.compare_at_price),
+        "compare_at_price": _money(hit.compare_at_price, hit.currency),
         "rating_count": hit.rating_count,
         "pinned": hit.pinned,
         # Following this link records the click (present when the search was recorded).

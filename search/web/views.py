@@ -37,6 +37,7 @@ from search.web.serializers import serialize_result, serialize_suggestions
 from store.caching import listing_timeout
 from store.models import Category
 from store.structured_data import breadcrumb_data
+from taxes.display import apply_display_rates
 
 # Short: suggestions follow the catalog within a minute and depend on nothing but q.
 SUGGEST_CACHE_SECONDS = 60
@@ -97,6 +98,7 @@ def suggest(request: HttpRequest) -> HttpResponse:
         suggestions = autocomplete(request.GET.get("q", ""))
     except SearchUnavailable:
         return unavailable(HttpResponse("", status=503))
+    apply_display_rates(suggestions.products)  # prices as the listings show them
     return render(request, "search/_suggestions.html", {"suggestions": suggestions})
 
 
@@ -115,6 +117,7 @@ def api_search(request: HttpRequest) -> HttpResponse:
         return json_response({"error": str(exc)}, status=400)
     except SearchUnavailable:
         return unavailable(json_response({"error": UNAVAILABLE_MESSAGE}, status=503))
+    apply_display_rates(result.hits)  # price_display as the pages show it
     data = serialize_result(result)
     if getattr(result, "redirect", None):
         data["redirect"] = result.redirect  # a merchandiser's landing page for this text
@@ -134,6 +137,7 @@ def api_autocomplete(request: HttpRequest) -> HttpResponse:
         suggestions = autocomplete(text)
     except SearchUnavailable:
         return unavailable(json_response({"error": UNAVAILABLE_MESSAGE}, status=503))
+    apply_display_rates(suggestions.products)
     return json_response(serialize_suggestions(suggestions))
 
 
