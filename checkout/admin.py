@@ -207,7 +207,7 @@ class OrderLineAdmin(admin.ModelAdmin):
     def ship_to(self, line: OrderLine) -> str:
         order = line.order
         parts = [order.full_name, order.address_line1, order.address_line2,
-                 f"{order.postal_code} {order.city}", order.country, order.phone]
+                 f"{order.postal_code} {order.city}", order.country_area, order.country.name, order.phone]
         return format_html("{}", " · ".join(p for p in parts if p))
 
     def get_urls(self):

@@ -45,6 +45,7 @@ COLUMNS = (
 )
 TEXT_COLUMNS = ("sku", "name", "slug", "description", "brand", "category", "vendor", "currency", "tax_class")
 SLUG_MAX = NAME_MAX + 20
+KEPT_WHEN_BLANK = ("slug", "currency", "is_active", "stock_quantity", "attributes")
 
 
 def neutralise_formula(value: Any) -> Any:
@@ -211,8 +212,10 @@ class ProductResource(resources.ModelResource):
         for column, value in row.items():
             if isinstance(value, str) and "\x00" in value:
                 raise ValidationError({column or "file": "This cell holds a NUL character."})
-        if "slug" in row and not row["slug"]:
-            del row["slug"]  # no slug given: a new product gets one, an existing one keeps its own
+        for column in KEPT_WHEN_BLANK:
+            if column in row and row[column] in ("", None):
+                # Not given: a new product gets the default (a slug from its name), an existing one keeps its own.
+                del row[column]
         if not row.get("sku"):
             raise ValidationError({"sku": "Enter the SKU: it names the product."})
         if self.vendor_ids is not None:

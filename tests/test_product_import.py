@@ -242,6 +242,18 @@ def test_exports_neutralise_formulas_and_read_back_as_they_were(shop):
     assert result_problems(result) == [] and result_counts(result)["skip"] == len(FORMULAS)
 
 
+def test_blank_optional_cells_keep_the_defaults_and_what_a_product_has(shop):
+    sparse = ("sku", "name", "brand", "category", "price", "currency", "is_active", "stock_quantity")
+    result = run_import(csv_bytes({"sku": "SPARSE-1", "name": "Sparse", "brand": "Acme", "category": "gear",
+                                   "price": "3.00"}, {"sku": "LAMP-1", "name": "Desk Lamp", "brand": "Acme",
+                                                      "category": "gear", "price": "19.99"}, columns=sparse))
+    assert result_problems(result) == []
+    sparse_product = Product.objects.get(sku="SPARSE-1")
+    assert (sparse_product.currency, sparse_product.is_active, sparse_product.stock_quantity) == ("USD", True, 0)
+    lamp = Product.objects.get(sku="LAMP-1")
+    assert (lamp.slug, lamp.stock_quantity, lamp.vendor) == ("lamp-1", 10, shop.vendor_a)
+
+
 def test_a_nul_in_a_cell_is_a_row_error(shop):
     problems = result_problems(run_import(csv_bytes(row("NUL-1", name="bad\x00name"))))
     assert problems == ["Row 1, name: This cell holds a NUL character."]
