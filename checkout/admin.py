@@ -19,7 +19,7 @@ from store.admin import own_vendor_ids, sees_all_products
 
 from .fulfilment import SHIPPABLE, FulfilmentError, lines_for, ship_lines
 from .gateways import PaymentError
-from .models import Order, OrderLine, Payment
+from .models import Order, OrderLine, Payment, Shipment
 from .orders import TransitionError, cancel_order, refund_order, transition
 
 SHIP_PERMISSION = "checkout.add_shipment"
@@ -62,6 +62,12 @@ class PaymentInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ("vendor", "carrier", "tracking_number", "shipped_by", "shipped_at")
+    readonly_fields = fields
+
+
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
     list_display = ("number", "created_at", "email", "status", "total", "currency", "needs_review")
@@ -69,7 +75,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ("=id", "email", "full_name", "user__username", "lines__sku", "payments__external_id")
     date_hierarchy = "created_at"
     list_select_related = ("user",)
-    inlines = (OrderLineInline, PaymentInline)
+    inlines = (OrderLineInline, ShipmentInline, PaymentInline)
     actions = ("mark_fulfilled", "cancel_orders", "refund_orders", "clear_review_flag")
     fieldsets = (
         (None, {"fields": ("status", "user", "email", "created_at", "paid_at", "idempotency_key")}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, EmailMultiAlternatives
@@ -48,13 +49,24 @@ def queue_message(message: EmailMessage, *, kind: str, dedupe_key: str | None = 
     return email
 
 
+# After a failed publish this process leaves the broker alone this long: one order queues
+# several e-mails, and each would wait on a dead broker in turn.
+BROKER_PAUSE_SECONDS = 5.0
+_broker_down_until = 0.0
+
+
 def request_delivery(email_id: int) -> None:
-    """Enqueue the delivery. A broker outage must not fail the request that queued the
-    e-mail: the row is committed, and the periodic sweep (mail.tasks.deliver_due_emails)
+    """Enqueue the delivery. A broker outage must not fail (nor slow down much) the request that
+    queued the e-mail: the row is committed, and the periodic sweep (mail.tasks.deliver_due_emails)
     sends it."""
+    global _broker_down_until
     from .tasks import deliver_email  # tasks → delivery → models; outbox is imported by callers
 
+    if time.monotonic() < _broker_down_until:
+        logger.info("broker recently unreachable: e-mail %s is left to the periodic sweep", email_id)
+        return
     try:
         deliver_email.delay(email_id)
     except Exception:  # any broker failure is survivable here
+        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
         logger.warning("could not enqueue e-mail %s; the periodic sweep will send it", email_id, exc_info=True)

@@ -3,6 +3,8 @@ transaction of the change (mail/ outbox) and sent by Celery; hostile names stay 
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -11,6 +13,7 @@ from django.utils import timezone
 
 from checkout.models import Order
 from checkout.orders import cancel_order, place_order, refund_order, transition
+from mail import outbox
 from mail.delivery import backoff_seconds, deliver, deliver_due
 from mail.models import OutboundEmail
 from mail.outbox import queue_message
@@ -140,3 +143,48 @@ def test_the_sweep_sends_what_a_lost_task_left(shop, checkout_settings):
     email.refresh_from_db()
     assert email.status == "sent" and email.sent_at is not None
     assert deliver(email.pk).sent is False  # sent once, never twice
+
+
+@contextmanager
+def broker_unreachable():
+    """The Celery broker on a closed port (the test process's publisher connections re-made)."""
+    from config.celery import app
+
+    def reconnect(url: str) -> None:
+        # Not force_close_all(): kombu keeps one pool per URL for the process; the restored URL
+        # finds its own pool again, untouched.
+        app.conf.broker_url = app.conf.broker_write_url = url  # publishers use the write URL
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    saved = app.conf.broker_write_url
+    reconnect("redis://127.0.0.1:9/0")
+    assert app.connection_for_write().port == 9
+    try:
+        yield
+    finally:
+        reconnect(saved)
+        outbox._broker_down_until = 0.0
+
+
+def test_a_checkout_while_the_broker_is_down_places_the_order_and_the_sweep_sends_its_emails(
+    client, shop, checkout_settings, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    client.post(reverse("cart_add"), {"product": shop.lamp.pk, "quantity": "1"})
+    started = time.monotonic()
+    with broker_unreachable():
+        with django_capture_on_commit_callbacks(execute=True):
+            placed = client.post(reverse("checkout"), checkout_form(email="calm@example.com", action="place"))
+            order = Order.objects.get(email="calm@example.com")
+            assert client.get(reverse("order_pay", args=[order.pk])).status_code == 200
+            paid = client.post(reverse("order_pay_dummy", args=[order.pk]), {"outcome": "pay"})
+        assert outbox._broker_down_until > 0  # the publish failed, and later ones skipped the dead broker
+    assert placed.status_code == 302 and paid.status_code == 302
+    assert time.monotonic() - started < 15
+    assert Order.objects.get(pk=order.pk).status == Status.PAID
+    assert {e.status for e in queued_emails()} == {"pending"} and len(queued_emails()) >= 3
+    OutboundEmail.objects.update(created_at=timezone.now() - timedelta(minutes=2))
+    assert deliver_due() == len(queued_emails())
+    assert {e.status for e in queued_emails()} == {"sent"}
