@@ -100,7 +100,7 @@ def with_more_after(backend: SearchBackend, request: SearchRequest, result: Sear
     words = content_words(request)
     if len(words) < 2:
         return result
-    types = backend.known_words(words, TYPE_WORD_FIELDS)
+    types = naming_types(backend, request, words)
     others = frozenset(w for w in words if w not in types)
     if not types or not others:
         return result
@@ -133,7 +133,7 @@ def _fall_back(backend: SearchBackend, request: SearchRequest, result: SearchRes
             return with_more_after(backend, request, found)
         words = [corrections.get(w, w) for w in words]
     unknowable = [w for w in unknown if w not in corrections]
-    types = backend.known_words(words, TYPE_WORD_FIELDS) if words else frozenset()
+    types = naming_types(backend, request, words) if words else frozenset()
     if unknowable and not types & (set(words) - set(unknowable)):
         result.not_carried = tuple(unknowable)
         return _with_nearby_suggestion(backend, result)
@@ -175,7 +175,8 @@ def _with_nearby_suggestion(backend: SearchBackend, result: SearchResult) -> Sea
 def with_known_words(backend: SearchBackend, request: SearchRequest) -> SearchRequest:
     """The request with the words the index knows, which the compilers never typo-expand: a
     shopper who typed a word the shop uses meant that word, not its neighbours ("shorts" is
-    not "shirts", "sofa" not "soft"). Every word is asked: the fallbacks tell known words from unknown ones."""
+    not "shirts", "sofa" not "soft"). Every word is asked: the fallbacks tell known words from
+    unknown ones; in the same lookup, which words name a product type (the fallbacks' next question)."""
     if not request.text or request.autocomplete:
         return request
     tuning = request.tuning
@@ -183,8 +184,17 @@ def with_known_words(backend: SearchBackend, request: SearchRequest) -> SearchRe
     if not words:
         return request
     weights = tuning.field_weights if tuning else tuple(DEFAULT_FIELD_WEIGHTS.items())
-    known = backend.known_words(sorted(words), [field for field, weight in weights if weight])
-    return replace(request, known_words=known) if known else request
+    found = backend.known_words_in(sorted(words), {"known": [field for field, weight in weights if weight],
+                                                   "types": TYPE_WORD_FIELDS})
+    return replace(request, known_words=found["known"], looked_up=frozenset(words), type_words=found["types"])
+
+
+def naming_types(backend: SearchBackend, request: SearchRequest, words: list[str]) -> frozenset[str]:
+    """The words among ``words`` that name a product type: as with_known_words found them, and
+    asked now only for words it did not look up (a correction's)."""
+    rest = [w for w in words if w not in request.looked_up]
+    found = request.type_words & frozenset(words)
+    return found | backend.known_words(rest, TYPE_WORD_FIELDS) if rest else found
 
 
 def with_price_bucketing(request: SearchRequest) -> SearchRequest:

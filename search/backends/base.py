@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from search.query.ranking import DEFAULT_TYPOS, TypoTolerance
@@ -69,6 +69,13 @@ class SearchBackend(ABC):
     def known_words(self, words: Iterable[str], fields: Iterable[str]) -> frozenset[str]:
         """The words (as typed) that some document holds in one of ``fields``, after the
         index's own analysis (a stem counts): search.services never typo-expands those."""
+
+    def known_words_in(self, words: Iterable[str],
+                       field_sets: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+        """``known_words`` for several sets of fields at once (a name → its fields; the same names
+        back): one round trip where the engine answers over the network."""
+        unique = list(dict.fromkeys(words))
+        return {name: self.known_words(unique, fields) for name, fields in field_sets.items()}
 
     @abstractmethod
     def corrections(self, words: Iterable[str], typos: TypoTolerance = DEFAULT_TYPOS) -> dict[str, str]:

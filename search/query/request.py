@@ -75,6 +75,10 @@ class SearchRequest:
     # Set by search.services (never from the URL): the query's words the index knows, which
     # are never typo-expanded into other words (what the shopper typed is what they meant).
     known_words: frozenset[str] = frozenset()
+    # Set by search.services with known_words, in the same lookup (never from the URL): the words it
+    # looked up, and those of them naming a product type (category words), for the fallbacks.
+    looked_up: frozenset[str] = frozenset()
+    type_words: frozenset[str] = frozenset()
     # Set by search.services (never from the URL): words that may match and score but never
     # exclude a product (stopwords, and the words a zero-result fallback stopped requiring).
     optional_words: frozenset[str] = frozenset()

@@ -10,7 +10,7 @@ overwrites a newer document.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from elasticsearch import ApiError, TransportError, helpers
@@ -223,19 +223,24 @@ class ElasticsearchBackend(SearchBackend):
             self.client.options(ignore_status=404).indices.delete(index=concrete)
 
     def known_words(self, words: Iterable[str], fields: Iterable[str]) -> frozenset[str]:
-        """One request: a filters aggregation counting, per word, the documents that match it in
-        any of ``fields`` (analysed as the index analyses them)."""
-        unique, searched = list(dict.fromkeys(words)), list(fields)
-        if not unique or not searched:
-            return frozenset()
-        body = {"size": 0, "track_total_hits": False, "aggs": {"known": {"filters": {"filters": {
-            str(i): {"bool": {"should": [{"match": {f: w}} for f in searched], "minimum_should_match": 1}}
-            for i, w in enumerate(unique)
-        }}}}}
+        return self.known_words_in(words, {"known": fields})["known"]
+
+    def known_words_in(self, words: Iterable[str],
+                       field_sets: Mapping[str, Iterable[str]]) -> dict[str, frozenset[str]]:
+        """One request for every set: a filters aggregation counting, per set and word, the documents
+        that match the word in any of the set's fields (analysed as the index analyses them)."""
+        unique = list(dict.fromkeys(words))
+        sets = {name: list(fields) for name, fields in field_sets.items()}
+        filters = {f"{n}:{i}": {"bool": {"should": [{"match": {f: w}} for f in fields], "minimum_should_match": 1}}
+                   for n, (name, fields) in enumerate(sets.items()) if fields for i, w in enumerate(unique)}
+        if not filters:
+            return {name: frozenset() for name in sets}
+        body = {"size": 0, "track_total_hits": False, "aggs": {"known": {"filters": {"filters": filters}}}}
         with _engine_errors(self.alias):
             response = self.client.search(index=self.alias, body=body)
         buckets = response.get("aggregations", {}).get("known", {}).get("buckets", {})
-        return frozenset(w for i, w in enumerate(unique) if buckets.get(str(i), {}).get("doc_count"))
+        return {name: frozenset(w for i, w in enumerate(unique) if buckets.get(f"{n}:{i}", {}).get("doc_count"))
+                for n, name in enumerate(sets)}
 
     def corrections(self, words: Iterable[str], typos: TypoTolerance = DEFAULT_TYPOS) -> dict[str, str]:
         """One request for the candidates of every word: per word, the documents holding a prefix
