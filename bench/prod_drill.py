@@ -360,7 +360,8 @@ def write_section(lines: list[str]) -> None:
     the section: bench/run_all.py's SEPARATE)."""
     page = ROOT / "docs" / "PERFORMANCE.md"
     text = page.read_text() if page.exists() else "# Performance\n"
-    section = (f"<!-- prod_drill -->\n## prod_drill\n\n`bench/prod_drill.py` (`make prod-drill`), "
+    section = (f"<!-- prod_drill -->\n## prod_drill\n\n`bench/prod_drill.py` (`make prod-drill`; prod-local with "
+               f"{topology.PRODUCTS:,} products, osmem-server as Elasticsearch), "
                f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC\n\n" + "\n".join(lines)
                + "\n<!-- /prod_drill -->")
     pattern = re.compile(r"^<!-- prod_drill -->$.*?^<!-- /prod_drill -->$", re.M | re.S)
