@@ -2,7 +2,8 @@
 prefixes expanded into the index's own terms (search/backends/tantivy/terms.py) match what
 tantivy's own fuzzy and prefix queries match, kept in step with every commit; facet
 aggregations hosted in another group's run (search/backends/tantivy/hosting.py) count what
-their own run counts."""
+their own run counts; the business signals re-ranked over the best text matches
+(search/backends/tantivy/rerank.py) order them as scoring every match would."""
 
 from decimal import Decimal
 
@@ -94,3 +95,44 @@ def test_every_filter_facets_hosted_in_a_group_run_count_as_their_own_run(indexe
     assert hosts and hosts[-1] is not None  # the every-filter run did ride in another
     monkeypatch.setattr(tantivy_backend_module, "host_for", lambda *args: None)
     assert facets() == hosted
+
+
+def exhaustive_order(backend, req: SearchRequest) -> list[int]:
+    """Every match scored by its text and the business bonus (what the scoring clauses did
+    before the re-rank), best first, ties in address order."""
+    from search.backends.tantivy import compiler
+    from search.query.ranking import business_bonus
+
+    index, terms = backend._open_index()
+    searcher = index.searcher()
+    text = compiler.text_query(backend.schema, req, terms)
+    hits = searcher.search(compiler.combine(backend.schema, text.scored, []), 1000).hits
+    addresses = [a for _, a in hits]
+    ids = searcher.fast_field_values("id", addresses)
+    stock = searcher.fast_field_values("in_stock", addresses)
+    popularity = searcher.fast_field_values("popularity", addresses)
+    scored = [(float(score) + business_bonus(s, p), a.segment_ord, a.doc, pid)
+              for (score, a), s, p, pid in zip(hits, stock, popularity, ids, strict=True)]
+    return [pid for *_, pid in sorted(scored, key=lambda x: (-x[0], x[1], x[2]))]
+
+
+@pytest.mark.parametrize("text", ["sweater", "t-shirt", "shoes", "wireless headphones", "cotton", "phone case"])
+def test_the_rerank_orders_the_best_matches_as_scoring_every_match_would(indexed, tantivy_backend, text):
+    req = SearchRequest(text=text, page_size=24)
+    assert [h.id for h in tantivy_backend.search(req).hits] == exhaustive_order(tantivy_backend, req)[:24]
+
+
+def test_the_rerank_moves_only_the_best_matches_and_in_stock_ones_up(indexed, tantivy_backend):
+    from search.backends.tantivy import rerank
+    from search.query.ranking import business_bonus
+
+    searcher = tantivy_backend._open_index()[0].searcher()
+    hits = searcher.search(Q.all_query(), 100).hits  # every product, all with the same text score
+    depth = 6
+    reranked = rerank.rerank(searcher, hits, depth=depth)
+    assert reranked[depth:] == hits[depth:]  # below the depth: the engine's order, untouched
+    head = [a for _, a in reranked[:depth]]
+    bonus = [business_bonus(s, p) for s, p in zip(searcher.fast_field_values("in_stock", head),
+                                                  searcher.fast_field_values("popularity", head), strict=True)]
+    assert bonus == sorted(bonus, reverse=True) and bonus[0] > bonus[-1]  # in stock and selling first
+    assert {(a.segment_ord, a.doc) for a in head} == {(a.segment_ord, a.doc) for _, a in hits[:depth]}
