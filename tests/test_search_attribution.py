@@ -21,7 +21,7 @@ from search.analytics.attribution import ATTRIBUTION_SECONDS, SESSION_KEY
 from search.analytics.models import CartEvent, ClickEvent, SearchEvent, SearchStatsDay
 from search.analytics.performance import query_performance
 from search.analytics.recorder import flush_analytics
-from search.analytics.stats import figures, sum_day, sum_settled_days, total
+from search.analytics.stats import figures, sum_day, sum_days, total
 from tests.checkout_support import checkout_form, make_user
 from tests.test_search_analytics import eager_tasks  # noqa: F401 - the fixture
 
@@ -147,11 +147,11 @@ def test_daily_sums_give_the_figures_the_events_give(shopper):
     Order.objects.update(created_at=days_ago)
     start, end = days_ago - timedelta(days=2), timezone.now()
     from_events = figures(start, end, ("query",))
-    assert sum_settled_days() == 3 and SearchStatsDay.objects.count() == 3  # 5, 4 and 3 days ago
+    assert sum_days() == 5 and SearchStatsDay.objects.count() == 3  # 5 days ago to yesterday; 3 queries
+    assert sum_days() == 2  # again: yesterday and the day before, not settled yet; the others are final
     SearchEvent.objects.all().delete()  # nothing left to compute from: the sums answer
     assert figures(start, end, ("query",)) == from_events
     assert total(start, end).revenue == shopper.catalog.products["merino"].price
-    assert sum_settled_days() == 0  # each day once
     assert sum_day(timezone.localtime(days_ago).date()) == 0  # re-summed from what is left
 
 

@@ -12,12 +12,13 @@ page of each shopper action, non-empty query):
   of each search's revenue squared (the variance of revenue per search, for the A/B report).
   Attribution (which search led to a cart or an order line) is search.analytics.attribution's.
 
-**Daily sums (the rollup).** A day's figures per (query, experiment, variant) are written to
-SearchStatsDay once the day is settled: SETTLE_DAYS after it ended, when its searches can no
-longer lead to a new order (24 h to order after the click, 24 h to pay). ``sum_settled_days``
-(a beat task, hourly) writes the days not written yet. ``figures(start, end, by=…)`` reads the
-summed days of the period from SearchStatsDay and computes the rest (today, the days not
-settled yet, partial days at the ends of the period) from the events: the same function
+**Daily sums (the rollup).** A past day's figures per (query, experiment, variant) are written to
+SearchStatsDay by ``sum_days`` (a beat task, hourly). A day settles SETTLE_DAYS after it ended,
+when its searches can no longer lead to a new order (24 h to order after the click, 24 h to
+pay); until then its sums are written again at every run, so the last days' figures may lag
+the events by up to an hour; then once more, and never again. ``figures(start, end, by=…)``
+reads the summed days of the period from SearchStatsDay and computes the rest (today, a day
+not summed yet, partial days at the ends of the period) from the events: the same function
 computes both, so a report reads the same before and after its days are summed. A report over
 a million searches reads a few thousand summed rows, not a million events.
 """
@@ -89,7 +90,7 @@ class Figures:
 
     @property
     def revenue_per_search(self) -> Decimal:
-        return (self.revenue / self.searches).quantize(CENTS) if self.searches else Decimal("0.00")
+        return (Decimal(self.revenue) / self.searches).quantize(CENTS) if self.searches else Decimal("0.00")
 
     @property
     def average_position(self) -> float | None:
@@ -178,7 +179,7 @@ def _summed_figures(days: list[date], by: tuple[str, ...], where: Q | None) -> d
         rows = rows.filter(where)
     found = {}
     for row in rows.values(*by).annotate(**{f"{name}_total": Sum(name) for name in SUMMED}).order_by():
-        summed: dict = {name: row[f"{name}_total"] or 0 for name in SUMMED}
+        summed: dict = {name: row[f"{name}_total"] for name in SUMMED if row[f"{name}_total"] is not None}
         found[tuple(row[name] for name in by)] = Figures(**summed)
     return found
 
@@ -227,7 +228,7 @@ def total(start: datetime, end: datetime, where: Q | None = None) -> Figures:
 # --- Writing the daily sums ----------------------------------------------------------------
 
 
-def sum_day(day: date) -> int:
+def sum_day(day: date, now: datetime | None = None) -> int:
     """(Re)write the daily sums of ``day``; returns how many rows."""
     start, end = local_day_bounds(day)
     found = event_figures(start, end, ("query", "experiment", "variant"))
@@ -237,25 +238,28 @@ def sum_day(day: date) -> int:
     with transaction.atomic():
         SearchStatsDay.objects.filter(day=day).delete()
         SearchStatsDay.objects.bulk_create(rows, batch_size=2000)
-        StatsDayDone.objects.update_or_create(day=day, defaults={"summed_at": timezone.now()})
+        StatsDayDone.objects.update_or_create(day=day, defaults={"summed_at": now or timezone.now()})
     return len(rows)
 
 
-def last_settled_day(now: datetime | None = None) -> date:
-    return timezone.localtime(now or timezone.now()).date() - timedelta(days=SETTLE_DAYS + 1)
+def settles_at(day: date) -> datetime:
+    """When ``day``'s searches can no longer lead to an order (see the module's docstring)."""
+    return local_day_bounds(day)[1] + timedelta(days=SETTLE_DAYS)
 
 
-def sum_settled_days(now: datetime | None = None) -> int:
-    """Write the daily sums of every settled day that has none yet; returns how many days."""
+def sum_days(now: datetime | None = None) -> int:
+    """Write the daily sums of every past day that has none, or whose sums were written before
+    it settled (those are written again, each run, until they are final); returns how many days."""
+    now = now or timezone.now()
     oldest = SearchEvent.objects.aggregate(first=Min("created_at"))["first"]
     if oldest is None:
         return 0
-    day, last = timezone.localtime(oldest).date(), last_settled_day(now)
-    done = set(StatsDayDone.objects.filter(day__gte=day, day__lte=last).values_list("day", flat=True))
+    day, yesterday = timezone.localtime(oldest).date(), timezone.localtime(now).date() - timedelta(days=1)
+    done = dict(StatsDayDone.objects.filter(day__gte=day, day__lte=yesterday).values_list("day", "summed_at"))
     written = 0
-    while day <= last:
-        if day not in done:
-            sum_day(day)
+    while day <= yesterday:
+        if day not in done or done[day] < settles_at(day):
+            sum_day(day, now)
             written += 1
         day += timedelta(days=1)
     if written:

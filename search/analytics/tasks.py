@@ -209,8 +209,8 @@ def purge_search_analytics() -> tuple[int, int]:
 
 @shared_task(name="search.tasks.sum_search_figures", ignore_result=True)
 def sum_search_figures() -> int:
-    """Beat task: write the daily sums of the settled days (search.analytics.stats)."""
+    """Beat task: write the daily sums of the past days (search.analytics.stats)."""
     # A cycle otherwise: stats → attribution → recorder, which imports this module's record_events.
-    from search.analytics.stats import sum_settled_days
+    from search.analytics.stats import sum_days
 
-    return sum_settled_days()
+    return sum_days()
