@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_PRODUCTS ?= 3000
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint bench bench-scale browser lock nginx prod-local prod-local-stop prod-local-status prod-drill axe
+.PHONY: install run test lint bench bench-analytics bench-scale browser lock nginx prod-local prod-local-stop prod-local-status prod-drill axe
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# Search analytics: recording per search beside the commit before issue 20 (checked out under
+# /tmp/i20-base), and each report over 1,000,000 search events (database h20_bench, dropped after).
+bench-analytics: install
+	$(BIN)/python bench/analytics_overhead.py
+	$(BIN)/python bench/analytics_reports.py
 
 # 10k / 200k / 1M products (databases bench_scale_<size> and var/bench-scale/ are kept between
 # runs: seeding a million takes about half an hour), beside the bare view; SCALE_COMPARE=<tree>

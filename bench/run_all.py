@@ -26,7 +26,9 @@ ORDER = ["reference.py"]  # first, so the page reads top-down from the baseline
 SEPARATE = {"prod_drill.py": "make prod-drill (starts the whole prod-local topology)",
             # on catalogs of up to a million products, kept between runs
             "scale.py": "make bench-scale", "engine_floor.py": "make bench-scale",
-            "facet_counts.py": "make bench-scale"}
+            "facet_counts.py": "make bench-scale",
+            # a million search events, and the commit before issue 20 beside this tree
+            "analytics_reports.py": "make bench-analytics", "analytics_overhead.py": "make bench-analytics"}
 FIGURE_PREFIX = "FIGURE "
 
 
