@@ -358,7 +358,8 @@ def import_products(dataset, *, vendor_ids: Collection[int] | None = None, dry_r
     """Import (or, with ``dry_run``, try) every row in one transaction, rolled back if any
     row or the file is refused; returns import-export's Result."""
     return ProductResource(vendor_ids=vendor_ids).import_data(
-        dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False)
+        dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True, raise_errors=False,
+        retain_instance_in_row_result=dry_run)  # a dry run tells what it would change (result_changes)
 
 
 def result_problems(result) -> list[str]:
@@ -371,6 +372,38 @@ def result_problems(result) -> list[str]:
             where = "" if column == "__all__" else f", {column}"
             problems.append(f"Row {row.number}{where}: {' '.join(str(m) for m in messages)}")
     return problems
+
+
+def result_changes(result, limit: int = 50) -> list[str]:
+    """What a dry run would do, row by row: "Row 2, LAMP-1: price 19.99 → 21.00"; unchanged
+    rows are left out. At most ``limit`` lines, then how many more."""
+    resource = ProductResource()
+    lines: list[str] = []
+    changed = 0
+    for number, row in enumerate(result.rows, 1):  # every row is reported (report_skipped)
+        if row.instance is None or row.import_type not in (row.IMPORT_TYPE_NEW, row.IMPORT_TYPE_UPDATE):
+            continue
+        changed += 1
+        if len(lines) >= limit:
+            continue
+        if row.import_type == row.IMPORT_TYPE_NEW:
+            lines.append(f"Row {number}, {row.instance.sku}: new “{_short(row.instance.name)}”")
+            continue
+        differences = []
+        for name, field in resource.fields.items():
+            before = resource.export_field(field, row.original) if row.original is not None else None
+            after = resource.export_field(field, row.instance)
+            if before != after:
+                differences.append(f"{name} {_short(before)} → {_short(after)}")
+        lines.append(f"Row {number}, {row.instance.sku}: {'; '.join(differences) or 'updated'}")
+    if changed > len(lines):
+        lines.append(f"… and {changed - len(lines)} more row(s).")
+    return lines
+
+
+def _short(value: Any, width: int = 40) -> str:
+    text = "" if value is None else str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _messages(error: BaseException) -> str:

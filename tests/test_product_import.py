@@ -23,6 +23,7 @@ from store.product_io import (
     export_products,
     import_products,
     read_products_file,
+    result_changes,
     result_counts,
     result_problems,
 )
@@ -106,6 +107,7 @@ def test_a_dry_run_shows_what_would_change_and_changes_nothing(client, shop):
                         row("MUG-1", name="Enamel Mug", price="7.35", stock_quantity="3", vendor="bravo"))
     result = run_import(content, dry_run=True)
     assert result_counts(result) == {"new": 1, "update": 1, "skip": 1, "invalid": 0}
+    assert result_changes(result) == ["Row 1, NEW-1: new “Imported NEW-1”", "Row 2, LAMP-1: price 19.99 → 99.00"]
     # The admin's dry run shows each change, before and after, and waits for a confirmation.
     admin = User.objects.create_user("root", password="unused-password")
     assign_role(admin, ADMINISTRATOR)
@@ -159,7 +161,8 @@ def test_the_import_command_imports_a_file_and_its_dry_run_changes_nothing(shop,
     book.active.append([row("XL-1").get(c) for c in COLUMNS])
     book.save(path)
     call_command("import_products", str(path), "--dry-run")
-    assert "Would import 1 row(s): 1 new" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Row 1, XL-1: new “Imported XL-1”" in out and "Would import 1 row(s): 1 new" in out
     assert not Product.objects.filter(sku="XL-1").exists()
     call_command("import_products", str(path), "--vendor", "alpha")
     assert Product.objects.get(sku="XL-1").vendor == shop.vendor_a

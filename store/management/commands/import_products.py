@@ -9,7 +9,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from store.models import Vendor
-from store.product_io import ProductFileError, import_products, read_products_file, result_counts, result_problems
+from store.product_io import (
+    ProductFileError,
+    import_products,
+    read_products_file,
+    result_changes,
+    result_counts,
+    result_problems,
+)
 
 
 class Command(BaseCommand):
@@ -44,5 +51,8 @@ class Command(BaseCommand):
             for problem in problems:
                 self.stderr.write(problem)
             raise CommandError(f"Nothing imported: {len(problems)} problem(s). Rows: {summary}.")
+        if dry_run:
+            for change in result_changes(result):
+                self.stdout.write(change)
         verb = "Would import" if dry_run else "Imported"
         self.stdout.write(f"{verb} {len(dataset)} row(s): {summary}.")
