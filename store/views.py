@@ -17,13 +17,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from search.related import related_products
 from taxes.display import apply_display_rates
 
 from .caching import attribute_labels_version, fragment_cache_seconds
 from .forms import DUPLICATE_REVIEW_MESSAGE, ReviewForm
 from .images import LARGE_WIDTH, image_url
 from .models import Category, FooterPage, Product, Review, WishlistItem
-from .recently_viewed import viewed_before
+from .recently_viewed import remember, viewed_before
 from .selectors import (
     approved_reviews,
     attribute_rows,
@@ -85,7 +86,7 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
     page_number = request.GET.get("page", "")
     plain_page = set(request.GET) <= {"page"} and (
         not page_number or (page_number.isdigit() and len(page_number) <= 3))
-    return render(
+    response = render(
         request,
         "store/product.html",
         {
@@ -98,6 +99,7 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
             "structured_data": [product_data(product, absolute, large_images),
                                 breadcrumb_data(crumbs, absolute, (product.name, product.get_absolute_url()))],
             "in_wishlist": in_wishlist(request.user, product),
+            "related": related_products(product, crumbs),
             # Cards of what was viewed before (two queries, whatever their number).
             "recently_viewed": cards_for(viewed_before(request, product.pk)[:RECENTLY_VIEWED_SHOWN]),
             # Lazy: evaluated only when the template's fragment cache misses (store.caching).
@@ -114,6 +116,8 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
             "user_review": user_review,
         },
     )
+    remember(request, response, product.pk)
+    return response
 
 
 def _save_review(form: ReviewForm) -> bool:

@@ -143,3 +143,14 @@ def test_the_recently_viewed_row_costs_the_same_queries_for_one_or_four(client, 
     with django_assert_max_num_queries(baseline):
         html = client.get(products[5].get_absolute_url()).content.decode()
     assert len(recently_viewed(html)) == 4
+
+
+def test_a_visitor_who_only_looks_writes_nothing_to_the_database(client, products):
+    from django.contrib.sessions.models import Session
+
+    for product in products[:3]:
+        client.get(product.get_absolute_url())
+    assert client.cookies["recently_viewed"].value == ".".join(str(p.pk) for p in reversed(products[:3]))
+    assert not Session.objects.exists()
+    client.cookies["recently_viewed"] = "1.x.<script>.99999999999"  # forged: ignored, never an error
+    assert client.get(products[4].get_absolute_url()).status_code == 200

@@ -108,6 +108,11 @@ class SearchBackend(ABC):
     def search(self, request: SearchRequest) -> EngineResult: ...
 
     @abstractmethod
+    def more_like_this(self, product_id: int, like: Mapping[str, str], limit: int) -> list[SearchHit]:
+        """The in-stock products most like ``product_id`` ("more like this"), best first, without
+        it: ``like`` holds the product's words per analysed text field (search.query.related)."""
+
+    @abstractmethod
     def count(self) -> int: ...
 
     @abstractmethod

@@ -18,7 +18,7 @@ from elasticsearch import ApiError, TransportError, helpers
 from search.facets import followup_plan, request_filters
 from search.query.ranking import DEFAULT_TYPOS, TypoTolerance
 from search.query.request import SearchRequest
-from search.query.result import make_hit, matched_terms
+from search.query.result import SearchHit, make_hit, matched_terms
 from search.query.spelling import CANDIDATE_FIELD, correction_window, pick_correction, whole_word_fields
 
 from ..base import EngineResult, RejectedDocument, SearchBackend, SearchUnavailable
@@ -298,6 +298,16 @@ class ElasticsearchBackend(SearchBackend):
         expected = index_body(int(self.options.get("REPLICAS", 0)))["mappings"]
         return [f"{name}: {difference}" for name, body in sorted(live.items())
                 for difference in mapping_differences(expected, body.get("mappings", {}))]
+
+    def more_like_this(self, product_id: int, like: Mapping[str, str], limit: int) -> list[SearchHit]:
+        body = compiler.more_like_this_body(product_id, like, limit)
+        if body is None:
+            return []
+        with _engine_errors(self.alias):
+            response = self.client.search(index=self.alias, body=body)
+        nothing_matched = matched_terms(SearchRequest())
+        return [make_hit(h["_source"], nothing_matched, float(h.get("_score") or 0))
+                for h in response["hits"]["hits"]]
 
     def search(self, req: SearchRequest) -> EngineResult:
         filters = request_filters(req)

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from search.documents import PREFIX_MAX_CHARS
 from search.facets import AggregationPlan, aggregation_plan
+from search.query import related
 from search.query.filters import Filter, filters_without
 from search.query.ranking import (
     DEFAULT_FIELD_WEIGHTS,
@@ -176,6 +177,25 @@ def bool_filter(filters: list[Filter]) -> dict:
     return {"bool": {"filter": [filter_clause(f) for f in filters]}}
 
 
+DISPLAY_SOURCE = ["id", "name", "slug", "sku", "brand", "price", "currency", "compare_at_price", "in_stock",
+                  "rating", "rating_count", "image_url"]
+
+
+def more_like_this_body(product_id: int, like: Mapping[str, str], limit: int) -> dict | None:
+    """Elasticsearch's ``more_like_this`` over the product's words (an artificial document: the
+    words given, analysed by each field's analyser), in stock, without the product."""
+    doc = {name: text for name, text in like.items() if name in related.LIKE_FIELDS and text.strip()}
+    if not doc:
+        return None
+    similar = {"more_like_this": {
+        "fields": list(doc), "like": [{"doc": doc}], "min_term_freq": related.MIN_TERM_FREQUENCY,
+        "min_doc_freq": related.MIN_DOC_FREQUENCY, "max_query_terms": related.MAX_QUERY_TERMS,
+        "min_word_length": related.MIN_WORD_LENGTH}}
+    wanted = [filter_clause(f) for f in related.related_filters(product_id)]
+    return {"size": limit, "_source": DISPLAY_SOURCE, "track_total_hits": False,
+            "query": {"bool": {"must": [similar], "filter": wanted}}}
+
+
 def search_body(req: SearchRequest, filters: list[Filter]) -> dict:
     """Hits under every filter (post_filter); each facet under every filter but its own."""
     main = text_query(req) if req.text else None
@@ -184,8 +204,7 @@ def search_body(req: SearchRequest, filters: list[Filter]) -> dict:
         "from": req.offset,
         "size": req.limit,
         "track_total_hits": True,
-        "_source": ["id", "name", "slug", "sku", "brand", "price", "currency", "compare_at_price", "in_stock",
-                    "rating", "rating_count", "image_url"],
+        "_source": DISPLAY_SOURCE,
     }
     if filters:
         body["post_filter"] = bool_filter(filters)

@@ -14,7 +14,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -23,10 +23,11 @@ import orjson
 import tantivy
 
 from search.facets import aggregation_plan, followup_plan, index_fields, request_filters
+from search.query import related
 from search.query.filters import filters_without
 from search.query.ranking import DEFAULT_TYPOS, FUZZY_FIELDS, TypoTolerance
 from search.query.request import SearchRequest
-from search.query.result import make_hit, matched_terms
+from search.query.result import SearchHit, make_hit, matched_terms
 from search.query.text import stem, stem_analyzer, surface_words
 
 from ..base import EngineResult, RejectedDocument, SearchBackend, SearchUnavailable
@@ -379,6 +380,21 @@ class TantivyBackend(SearchBackend):
         raw_facets = self._aggregate(searcher, main, filters, req) if req.with_facets else {}
         # tantivy's stub lacks SearchResult.count (see iter_versions)
         return EngineResult(result.count, hits, raw_facets)  # type: ignore[attr-defined]
+
+    def more_like_this(self, product_id: int, like: Mapping[str, str], limit: int) -> list[SearchHit]:
+        fields = {name: [text] for name, text in like.items() if name in related.LIKE_FIELDS and text.strip()}
+        if not fields:
+            return []
+        index, _ = self._open_index()
+        searcher = index.searcher()
+        similar = tantivy.Query.more_like_this_document_fields_query(
+            self.schema, fields, min_doc_frequency=related.MIN_DOC_FREQUENCY,
+            min_term_frequency=related.MIN_TERM_FREQUENCY, max_query_terms=related.MAX_QUERY_TERMS,
+            min_word_length=related.MIN_WORD_LENGTH)
+        query = compiler.combine(self.schema, similar, related.related_filters(product_id))
+        nothing_matched = matched_terms(SearchRequest())
+        return [make_hit(orjson.loads(searcher.doc(address)["display"][0]), nothing_matched, float(score))
+                for score, address in searcher.search(query, limit).hits]
 
     def _count(self, searcher, main, filters) -> int:
         return searcher.search(compiler.combine(self.schema, main, filters), 1, count=True).count
