@@ -99,9 +99,9 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
             "structured_data": [product_data(product, absolute, large_images),
                                 breadcrumb_data(crumbs, absolute, (product.name, product.get_absolute_url()))],
             "in_wishlist": in_wishlist(request.user, product),
-            "related": related_products(product, crumbs),
+            "related": displayed(related_products(product, crumbs)),
             # Cards of what was viewed before (two queries, whatever their number).
-            "recently_viewed": cards_for(viewed_before(request, product.pk)[:RECENTLY_VIEWED_SHOWN]),
+            "recently_viewed": displayed(cards_for(viewed_before(request, product.pk)[:RECENTLY_VIEWED_SHOWN])),
             # Lazy: evaluated only when the template's fragment cache misses (store.caching).
             "attributes": SimpleLazyObject(lambda: attribute_rows(product, [*ancestors, product.category])),
             "reviews_page": SimpleLazyObject(
@@ -118,6 +118,12 @@ def product_page(request: HttpRequest, slug: str) -> HttpResponse:
     )
     remember(request, response, product.pk)
     return response
+
+
+def displayed(cards: list) -> list:
+    """Cards (or search hits) with their prices as the listings show them (taxes.display)."""
+    apply_display_rates(cards, {card.id: card.tax_class_id for card in cards if hasattr(card, "tax_class_id")} or None)
+    return cards
 
 
 def _save_review(form: ReviewForm) -> bool:
@@ -166,7 +172,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def wishlist(request: HttpRequest) -> HttpResponse:
-    return render(request, "store/wishlist.html", {"cards": wishlist_cards(request.user)})
+    return render(request, "store/wishlist.html", {"cards": displayed(wishlist_cards(request.user))})
 
 
 @login_required

@@ -204,6 +204,7 @@ def build_listing(
 
         listing.removable = removable_filters(params, listing.chips, category, served)
         listing.popular = popular_products(category, served)
+        apply_display_rates(listing.popular)
     return listing
 
 
