@@ -44,12 +44,13 @@ TARGET_SECONDS = 1.0
 
 FILL = """
 INSERT INTO search_searchevent (token, action, query, filters, result_count, redirected, latency_ms, page,
-                                session_hash, created_at, superseded, experiment, variant)
+                                session_hash, created_at, superseded, experiment, variant, corrected_query,
+                                typo_only, ignored_words)
 SELECT t, t, 'query ' || floor(exp(random() * ln(5000)))::int, '{}'::jsonb,
        CASE WHEN random() < 0.05 THEN 0 ELSE 1 + floor(random() * 200)::int END, false, 20, 1,
        md5(i::text), now() - random() * interval '30 days', false,
        CASE WHEN i %% 5 = 0 THEN %(experiment)s ELSE 0 END,
-       CASE WHEN i %% 5 <> 0 THEN '' WHEN i %% 10 = 0 THEN 'a' ELSE 'b' END
+       CASE WHEN i %% 5 <> 0 THEN '' WHEN i %% 10 = 0 THEN 'a' ELSE 'b' END, '', false, '[]'::jsonb
 FROM (SELECT gen_random_uuid() AS t, i FROM generate_series(1, %(events)s) AS i) AS g;
 
 INSERT INTO search_clickevent (search_token, query, product_id, position, created_at)
@@ -61,8 +62,9 @@ SELECT search_token, product_id, 1, created_at + interval '1 minute' FROM search
 """
 
 LINES = """
-INSERT INTO checkout_orderline (order_id, product_name, sku, unit_price, quantity, line_total, search_token)
-SELECT %(first_order)s + floor(random() * %(orders)s)::int, 'Product', 'SKU', price, 1, price, search_token
+INSERT INTO checkout_orderline (order_id, product_name, sku, unit_price, quantity, line_total, search_token,
+                                tax_rate, tax)
+SELECT %(first_order)s + floor(random() * %(orders)s)::int, 'Product', 'SKU', price, 1, price, search_token, 0, 0
 FROM (SELECT search_token, round((5 + random() * 95)::numeric, 2) AS price FROM search_cartevent
       WHERE random() < 0.5) AS bought;
 """

@@ -21,7 +21,7 @@ from search.analytics.attribution import ATTRIBUTION_SECONDS, SESSION_KEY
 from search.analytics.models import CartEvent, ClickEvent, SearchEvent, SearchStatsDay
 from search.analytics.performance import query_performance
 from search.analytics.recorder import flush_analytics
-from search.analytics.stats import figures, sum_day, sum_days, total
+from search.analytics.stats import figures, sum_day, sum_days, sum_of, total
 from tests.checkout_support import checkout_form, make_user
 from tests.test_search_analytics import eager_tasks  # noqa: F401 - the fixture
 
@@ -152,6 +152,7 @@ def test_daily_sums_give_the_figures_the_events_give(shopper):
     SearchEvent.objects.all().delete()  # nothing left to compute from: the sums answer
     assert figures(start, end, ("query",)) == from_events
     assert total(start, end).revenue == shopper.catalog.products["merino"].price
+    assert total(start, end) == sum_of(from_events.values()) and total(start, end).searches == 3  # every row summed
     assert sum_day(timezone.localtime(days_ago).date()) == 0  # re-summed from what is left
 
 

@@ -180,10 +180,14 @@ def _summed_figures(days: list[date], by: tuple[str, ...], where: Q | None) -> d
     rows = SearchStatsDay.objects.filter(day__in=days)
     if where is not None:
         rows = rows.filter(where)
+    sums = {f"{name}_total": Sum(name) for name in SUMMED}
+    # By nothing: one total (values() without fields would group by every column).
+    grouped = list(rows.values(*by).annotate(**sums).order_by()) if by else [rows.aggregate(**sums)]
     found = {}
-    for row in rows.values(*by).annotate(**{f"{name}_total": Sum(name) for name in SUMMED}).order_by():
+    for row in grouped:
         summed: dict = {name: row[f"{name}_total"] for name in SUMMED if row[f"{name}_total"] is not None}
-        found[tuple(row[name] for name in by)] = Figures(**summed)
+        if summed.get("searches"):
+            found[tuple(row[name] for name in by)] = Figures(**summed)
     return found
 
 
