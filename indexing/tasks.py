@@ -4,6 +4,8 @@ from celery import shared_task
 from django.conf import settings
 
 from search.backends import SearchUnavailable
+from search.semantic import embedder
+from search.semantic.vocabulary import refresh_vocabulary
 
 from . import sync
 from .heal import heal_missing_index
@@ -45,3 +47,13 @@ def reindex(run_id: int, batch_size: int = DEFAULT_BATCH_SIZE, keep_old: bool = 
     """Build the reindex run claimed by the admin button (``indexing.reindex.start_reindex``).
     Progress and failure are recorded on the ReindexRun row."""
     run_claimed(run_id, batch_size, keep_old)
+
+
+@shared_task(ignore_result=True)
+def refresh_semantic_vocabulary() -> int:
+    """Semantic matching's vocabulary after the catalog's (beat, every few minutes): a new product
+    type or category becomes a term searches expand to; unchanged terms are never embedded again.
+    Returns how many terms were embedded now."""
+    if not embedder.enabled():
+        return 0
+    return refresh_vocabulary().embedded

@@ -13,14 +13,16 @@ from search.merchandising.models import (
     Redirect,
     RulesVersioned,
     ScheduledRule,
+    SemanticSettings,
     SynonymSet,
     TypoSettings,
 )
 from search.merchandising.version import RulesVersion
+from search.semantic.models import Embedding, VocabularyTerm
 
 __all__ = [
     "BoostRule", "CartEvent", "ClickEvent", "Experiment", "ExperimentVariant", "SearchStatsDay", "StatsDayDone",
     "FacetSetting", "FieldWeights", "PinRule", "PinnedProduct", "PriceBucketing",
-    "Redirect", "RulesVersion", "RulesVersioned", "ScheduledRule", "SearchEvent", "SynonymSet",
-    "TypoSettings",
+    "Redirect", "RulesVersion", "RulesVersioned", "ScheduledRule", "SearchEvent", "SemanticSettings", "SynonymSet",
+    "TypoSettings", "Embedding", "VocabularyTerm",
 ]

@@ -19,6 +19,7 @@ from search.query.request import SearchRequest
 from search.query.result import SearchHit
 from search.query.text import stem, word_analyzer
 from search.query.tuning import DEFAULT_WEIGHTS
+from search.semantic import embedder
 from search.services import search_products
 from store.models import Category, Product
 
@@ -67,6 +68,10 @@ class Preview:
     synonyms_applied: tuple[str, ...] = ()
     boosts: list[str] = field(default_factory=list)
     field_weights: tuple[tuple[str, float], ...] | None = None
+    # Semantic matching (search.semantic): what it added — (typed word, the shop's term,
+    # similarity) — and whether it is on here.
+    semantic_terms: tuple[tuple[str, str, float], ...] = ()
+    semantic_status: str = ""
 
 
 def factor_label(factor: float) -> str:
@@ -89,6 +94,7 @@ def preview_search(text: str, category: str | None = None, size: int = PREVIEW_S
     ruled = search_products(replace(request, page_size=size, variant=variant), apply_rules=True)
     baseline_positions = {hit.id: i for i, hit in enumerate(baseline.hits, start=1)}
 
+    semantic_terms = ruled.request.tuning.semantic_terms if ruled.request.tuning else ()
     ids = {hit.id for hit in ruled.hits} | set(resolution.hidden_ids)
     products = {p.pk: p for p in Product.objects.filter(pk__in=ids).select_related("brand", "category")}
     synonym_terms = _synonym_terms(tuning.synonyms_applied)
@@ -108,6 +114,10 @@ def preview_search(text: str, category: str | None = None, size: int = PREVIEW_S
             labels = _matching_synonyms(product, synonym_terms, category_names) if product else []
             for label in labels or tuning.synonyms_applied:
                 entry.reasons.append(f"matched through synonym “{label}”")
+        if semantic_terms and product is not None and not hit.pinned:
+            entry.reasons += [f"semantic: “{term}” for “{word}” (similarity {similarity})"
+                              for word, term, similarity in _matching_semantic_terms(product, semantic_terms,
+                                                                                     category_names)]
         hits.append(entry)
 
     hidden = [HiddenProduct(pid, products[pid].name if pid in products else f"product {pid} (deleted)",
@@ -118,7 +128,15 @@ def preview_search(text: str, category: str | None = None, size: int = PREVIEW_S
         baseline=baseline.hits[:size], baseline_total=baseline.total, hidden=hidden,
         synonyms_applied=tuning.synonyms_applied,
         boosts=[boost_reason(b.label, b.factor) for b in tuning.boosts], field_weights=weights,
+        semantic_terms=semantic_terms, semantic_status=_semantic_status(tuning),
     )
+
+
+def _semantic_status(tuning) -> str:
+    status = embedder.status()
+    if status != "on":
+        return status
+    return f"on, weight {tuning.semantic_weight:g}" if tuning.semantic else "off for this shop (merchandising setting)"
 
 
 # --- Boost filters, evaluated on the product's database row ------------------------
@@ -182,3 +200,18 @@ def _matching_synonyms(product: Product, synonym_terms: dict[str, list[tuple[str
     stems = {stem(w) for w in word_analyzer().analyze(text)}
     return [label for label, terms in synonym_terms.items()
             if any(all(stem(w) in stems for w in term) for term in terms)]
+
+
+def _product_stems(product: Product, category_names: dict[str, str]) -> set[str]:
+    chain = product_values(product)["category_paths"]
+    text = " ".join([product.name, product.brand.name, *(category_names.get(p, "") for p in chain),
+                     product.description[:5000], *(str(v) for v in (product.attributes or {}).values())])
+    return {stem(w) for w in word_analyzer().analyze(text)}
+
+
+def _matching_semantic_terms(product: Product, semantic_terms, category_names: dict[str, str]):
+    """The terms semantic matching added that the product's text holds (stemmed, as the engines
+    match): why a product found for a word the catalog never uses is there."""
+    stems = _product_stems(product, category_names)
+    return [(word, term, similarity) for word, term, similarity in semantic_terms
+            if all(stem(w) in stems for w in word_analyzer().analyze(term))]

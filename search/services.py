@@ -16,6 +16,7 @@ from search.query.stopwords import is_stopword
 from search.query.text import query_words
 from search.result_cache import cached_autocomplete, cached_browse_listing
 from search.results import assemble_result
+from search.semantic.expansion import with_semantic_expansion
 
 AUTOCOMPLETE_MIN_CHARS = 2
 AUTOCOMPLETE_PRODUCTS = 6
@@ -44,6 +45,7 @@ def search_products(request: SearchRequest, *, apply_rules: bool = True) -> Sear
     request = with_optional_stopwords(with_known_words(backend, request))
     if request.exact and request.text:  # the text as typed: no typo, no correction
         request = replace(request, typo_tolerance=NO_TYPOS)
+    request = with_semantic_expansion(request)  # the shop's terms for words its index does not know
     if resolution is not None and resolution.pinned_ids:
         return _search_with_pins(backend, request, resolution.pinned_ids)
     result = _run(backend, request)

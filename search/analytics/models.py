@@ -45,6 +45,9 @@ class SearchEvent(models.Model):
     # The A/B test the page was served in (search.merchandising.experiments), 0 and "" for none.
     experiment = models.PositiveIntegerField(default=0, editable=False)
     variant = models.CharField(max_length=1, blank=True, editable=False)
+    semantic_rescue = models.BooleanField(
+        default=False, help_text="Found through semantic matching: a typed word the catalog never uses was expanded "
+                                 "to the shop's own terms, and the page has results.")
 
     class Meta:
         ordering = ["-created_at"]

@@ -186,6 +186,7 @@ def record_search(http_request: HttpRequest | None, search_request: SearchReques
         "filters": request_filters(search_request),
         "result_count": max(0, int(result.total)),
         "redirected": bool(result.redirect),
+        "semantic_rescue": bool(result.total and result.request.tuning and result.request.tuning.semantic_terms),
         "latency_ms": max(0, min(int(round(latency_ms)), 2**31 - 1)),
         "page": min(search_request.page, 32767),
         "session_hash": session_hash(http_request),

@@ -65,6 +65,7 @@ def _search_event(payload: dict) -> SearchEvent:
         filters=payload.get("filters") or {},
         result_count=int(payload.get("result_count") or 0),
         redirected=bool(payload.get("redirected")),
+        semantic_rescue=bool(payload.get("semantic_rescue")),
         latency_ms=int(payload.get("latency_ms") or 0),
         page=int(payload.get("page") or 1),
         session_hash=str(payload.get("session_hash") or "")[:64],

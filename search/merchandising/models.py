@@ -342,6 +342,27 @@ class TypoSettings(ScheduledRule):
             errors["disabled_words"] = "The list holds no word: give words separated by commas."
         if errors:
             raise ValidationError(errors)
+class SemanticSettings(ScheduledRule):
+    """Semantic matching for this shop (search.semantic): on or off, and how much the shop's
+    terms it adds for a shopper's unknown word count against the words typed. The newest live
+    row wins; without one it is on (where the deployment has the model) at DEFAULT_WEIGHT."""
+
+    DEFAULT_WEIGHT = 0.5
+
+    enabled = models.BooleanField(default=True, help_text="Off: searches are lexical only.")
+    weight = models.DecimalField(max_digits=3, decimal_places=2, default=DEFAULT_WEIGHT,
+                                 help_text="From 0.05 to 1: how much an added term counts against a typed word.")
+
+    class Meta:
+        verbose_name = "semantic matching setting"
+
+    def __str__(self) -> str:
+        return f"semantic matching {'on' if self.enabled else 'off'}, weight {self.weight}"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.weight is None or not 0.05 <= self.weight <= 1:
+            raise ValidationError({"weight": "The weight goes from 0.05 to 1."})
 
 
 # --- Facet curation (read at query time, like the rules) ---------------------------

@@ -27,6 +27,7 @@ from search.merchandising.models import (
     PinRule,
     PriceBucketing,
     Redirect,
+    SemanticSettings,
     SynonymSet,
     TypoSettings,
 )
@@ -63,6 +64,8 @@ class CompiledRules:
     redirects: dict[str, list[tuple[Window, str]]] = field(default_factory=dict)
     weights: list[tuple[Window, tuple[tuple[str, float], ...]]] = field(default_factory=list)
     typos: list[tuple[Window, TypoTolerance]] = field(default_factory=list)
+    # Semantic matching's (enabled, weight), newest first.
+    semantic: list[tuple[Window, tuple[bool, float]]] = field(default_factory=list)
     # Facet curation by category slug path (search.models.FacetSetting / PriceBucketing).
     facet_settings: dict[str, list[FacetCuration]] = field(default_factory=dict)
     price_bucketing: dict[str, PriceChoice] = field(default_factory=dict)
@@ -178,6 +181,8 @@ def load_rules() -> CompiledRules:
         rules.weights.append((Window(w.starts_at, w.ends_at), weights))
     for t in TypoSettings.objects.filter(is_active=True).order_by("-updated_at"):
         rules.typos.append((Window(t.starts_at, t.ends_at), t.tolerance()))
+    for sem in SemanticSettings.objects.filter(is_active=True).order_by("-updated_at"):
+        rules.semantic.append((Window(sem.starts_at, sem.ends_at), (sem.enabled, float(sem.weight))))
     for f in FacetSetting.objects.select_related("category").order_by("position", "attribute"):
         rules.facet_settings.setdefault(f.category.slug_path, []).append(
             FacetCuration(f.attribute, f.label, f.position, f.visible))
@@ -309,7 +314,10 @@ def resolve(text: str, rules: CompiledRules | None = None, now: datetime | None 
         if term and term not in words and term not in query:
             continue
         boosts.append(Boost(rule.name, float(rule.factor), boost_filter(rule, now), term))
+    semantic, semantic_weight = next((s for window, s in rules.semantic if window.live(now)),
+                                     (True, SemanticSettings.DEFAULT_WEIGHT))
     tuning = Tuning(field_weights=weights, word_groups=groups if applied else (), boosts=tuple(boosts),
                     excluded_ids=tuple(hides), synonyms_applied=applied,
-                    exact_words=expansion_words(words, groups) if applied else frozenset(), typos=typos)
+                    exact_words=expansion_words(words, groups) if applied else frozenset(), typos=typos,
+                    semantic=semantic, semantic_weight=semantic_weight)
     return Resolution(tuning, redirect, tuple(p for p in pins if p not in hides), tuple(hides))

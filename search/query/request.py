@@ -94,6 +94,10 @@ class SearchRequest:
     # Set by the caller for an experiment (never from the URL): typo settings that replace the rules'
     # (search.query.tuning.Tuning.typos) for this request; part of the result caches' keys.
     typo_tolerance: TypoTolerance | None = None
+    # Set by an experiment (never from the URL): semantic matching on or off and its weight for
+    # this request, instead of the shop's merchandising setting; None keeps the setting.
+    semantic: bool | None = None
+    semantic_weight: float | None = None
 
     def __post_init__(self) -> None:
         if len(self.text) > MAX_TEXT_LENGTH:

@@ -35,3 +35,16 @@ class Tuning:
     exact_words: frozenset[str] = frozenset()
     # The typo budgets and where typos apply (a TypoSettings rule; an experiment may vary them).
     typos: TypoTolerance = DEFAULT_TYPOS
+    # Semantic matching (search.semantic): whether it applies to this query and how much the terms
+    # it adds count (a merchandising setting; an experiment may override it through the request).
+    semantic: bool = False
+    semantic_weight: float = 0.5
+    # What it added: (typed word, the shop's term, similarity), for the preview and analytics.
+    semantic_terms: tuple[tuple[str, str, float], ...] = ()
+    # Words whose field weights the compilers multiply (the terms semantic matching added count less).
+    word_weights: tuple[tuple[str, float], ...] = ()
+
+    def weights_for(self, word: str, weights):
+        """The field weights for one query word: scaled when the word has a weight of its own."""
+        factor = dict(self.word_weights).get(word) if self.word_weights else None
+        return weights if factor is None else {field: weight * factor for field, weight in weights.items()}

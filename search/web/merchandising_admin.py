@@ -32,6 +32,7 @@ from search.merchandising.models import (
     PriceBucketing,
     Redirect,
     ScheduledRule,
+    SemanticSettings,
     SynonymSet,
     TypoSettings,
 )
@@ -300,6 +301,22 @@ class TypoSettingsAdmin(ScheduledRuleAdmin):
         ("Where typos are allowed", {
             "fields": ("typos_on_names", "typos_on_categories", "typos_on_brands", "typos_on_attributes",
                        "typos_on_numbers"),
+        }),
+        ScheduledRuleAdmin.schedule_fieldset,
+    )
+
+
+@admin.register(SemanticSettings)
+class SemanticSettingsAdmin(ScheduledRuleAdmin):
+    list_display = ("__str__", "state", "starts_at", "ends_at", "updated_at")
+    list_filter = (StateFilter,)
+    fieldsets = (
+        (None, {
+            "fields": ("enabled", "weight"),
+            "description": "Semantic matching finds what shoppers call by words the catalog never uses "
+                           "(“sweatpants” → joggers) by adding the shop's nearest terms at a lower weight. "
+                           "Off: searches are lexical only. The most recently saved live row wins; without "
+                           "one it is on at weight 0.5. The search preview shows what it added.",
         }),
         ScheduledRuleAdmin.schedule_fieldset,
     )

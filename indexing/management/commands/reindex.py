@@ -22,6 +22,8 @@ from indexing.reindex import (
     run_reindex,
 )
 from search.backends import SearchUnavailable, get_backend
+from search.semantic import embedder
+from search.semantic.vocabulary import refresh_vocabulary
 
 
 class Command(BaseCommand):
@@ -75,6 +77,22 @@ class Command(BaseCommand):
             f"({run.rate or 0:,.0f} products/s); switched from {outcome.previous_index or 'nothing'}; "
             f"reconciled {outcome.reconciled} changed during the build."
         ))
+        self._refresh_semantic_vocabulary()
+
+    def _refresh_semantic_vocabulary(self) -> None:
+        """Semantic matching's vocabulary follows the catalog just indexed (only the terms the
+        embedding cache lacks are embedded). Its failure is reported, never the reindex's."""
+        if not embedder.enabled():
+            self.stdout.write(f"Semantic matching {embedder.status()}.")
+            return
+        try:
+            report = refresh_vocabulary()
+        except Exception as exc:  # noqa: BLE001 - the index is live; the beat task retries the vocabulary
+            self.stderr.write(f"Semantic vocabulary not refreshed ({type(exc).__name__}: {exc}); searches stay "
+                              f"lexical for new words until the next refresh.")
+            return
+        self.stdout.write(f"Semantic vocabulary: {report.terms} terms ({report.embedded} embedded now, the others "
+                          f"from the cache) in {report.seconds:.1f}s.")
 
     def interactive_prompt_declined(self, engine: str) -> bool:
         if not sys.stdin.isatty():

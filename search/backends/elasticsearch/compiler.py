@@ -62,13 +62,14 @@ def word_clause(word: str, weights: Mapping[str, float], known: frozenset[str] =
 
 
 def alternatives_for(group: tuple[tuple[str, ...], ...], weights: Mapping[str, float],
-                     known: frozenset[str] = frozenset(), typos: TypoTolerance = DEFAULT_TYPOS) -> list[dict]:
-    """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
-    return [
-        word_clause(alt[0], weights, known, typos) if len(alt) == 1
-        else {"bool": {"must": [word_clause(w, weights, known, typos) for w in alt]}}
-        for alt in group
-    ]
+                     known: frozenset[str] = frozenset(), typos: TypoTolerance = DEFAULT_TYPOS,
+                     tuning=None) -> list[dict]:
+    """A query position and its synonyms: any alternative matches; a multi-word one needs all its words
+    (each word with its field weights, scaled where the rules weigh it: semantic matching's terms)."""
+    def clause(w: str) -> dict:
+        return word_clause(w, tuning.weights_for(w, weights) if tuning else weights, known, typos)
+
+    return [clause(alt[0]) if len(alt) == 1 else {"bool": {"must": [clause(w) for w in alt]}} for alt in group]
 
 
 def fewer_typos_clauses(req: SearchRequest) -> list[dict]:
@@ -112,7 +113,7 @@ def text_query(req: SearchRequest) -> dict | None:
     if words:
         weights = dict(req.tuning.field_weights) if req.tuning else DEFAULT_FIELD_WEIGHTS
         groups, exact_words = req.word_groups(), req.exact_words
-        per_word = [{"bool": {"should": alternatives_for(group, weights, exact_words, req.typos),
+        per_word = [{"bool": {"should": alternatives_for(group, weights, exact_words, req.typos, req.tuning),
                               "minimum_should_match": 1}} for group in groups]
         optional = [req.is_optional(group) for group in groups]
         if all(optional):  # as tantivy's compiler: with every position optional, each is required

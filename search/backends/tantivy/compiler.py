@@ -114,9 +114,12 @@ def _all(queries: list[tantivy.Query]) -> tantivy.Query:
 
 
 def position_clause(schema, group: tuple[tuple[str, ...], ...], weights, terms: TermExpander,
-                    known: frozenset[str] = frozenset(), typos: TypoTolerance = DEFAULT_TYPOS) -> TextQuery:
-    """A query position and its synonyms: any alternative matches; a multi-word one needs all its words."""
-    return _both(_any, [_both(_all, [word_clause(schema, w, weights, terms, known, typos) for w in alternative])
+                    known: frozenset[str] = frozenset(), typos: TypoTolerance = DEFAULT_TYPOS,
+                    tuning=None) -> TextQuery:
+    """A query position and its synonyms: any alternative matches; a multi-word one needs all its words
+    (each word with its field weights, scaled where the rules weigh it: semantic matching's terms)."""
+    return _both(_any, [_both(_all, [word_clause(schema, w, tuning.weights_for(w, weights) if tuning else weights,
+                                                 terms, known, typos) for w in alternative])
                         for alternative in group])
 
 
@@ -186,7 +189,8 @@ def text_query(schema: tantivy.Schema, req: SearchRequest, terms: TermExpander) 
     if words:
         weights = dict(req.tuning.field_weights) if req.tuning else DEFAULT_FIELD_WEIGHTS
         groups, exact_words = req.word_groups(), req.exact_words
-        positions = [position_clause(schema, group, weights, terms, exact_words, req.typos) for group in groups]
+        positions = [position_clause(schema, group, weights, terms, exact_words, req.typos, req.tuning)
+                     for group in groups]
         alternatives.append(_words_query(positions, [req.is_optional(g) for g in groups], word_occur))
     if lowered:
         exact = Q.term_query(schema, "sku_lower", lowered)
