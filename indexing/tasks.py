@@ -5,7 +5,7 @@ from django.conf import settings
 
 from search.backends import SearchUnavailable
 from search.semantic import embedder
-from search.semantic.vocabulary import refresh_vocabulary
+from search.semantic.vocabulary import refresh_if_catalog_changed
 
 from . import sync
 from .heal import heal_missing_index
@@ -56,4 +56,5 @@ def refresh_semantic_vocabulary() -> int:
     Returns how many terms were embedded now."""
     if not embedder.enabled():
         return 0
-    return refresh_vocabulary().embedded
+    report = refresh_if_catalog_changed()
+    return report.embedded if report else 0
