@@ -8,13 +8,13 @@ queries of a long-tail (log-uniform) popularity, 5 % without results, one in fiv
 a running A/B test (half A, half B), 30 % clicked, a tenth of the clicks put in the cart, half
 of those bought (order lines in paid orders); then five live merchandising rules.
 
-Then ``sum_days`` writes the daily sums (the rollup, search.analytics.stats) of the past days,
-timed: what the hourly beat task does once per day (and again for the days not settled). Each
-report is timed over the 30 days (today's searches read from the events, the other days from
-the sums): the figures per query, the daily trend (and its matplotlib chart), the CSV of every
-query, each rule before and after it went live, the A/B test report, and the report page's
-older tables (top, zero-result and low-CTR queries: search.analytics.reports.search_report,
-which reads the events). Median and worst of ``--rounds`` rounds; the target: ≤ 1 s each.
+Then ``sum_days`` writes the daily sums (the rollup, search.analytics.stats) of every day,
+timed: what the hourly beat task does once per day (and again for today and the days not
+settled). Each report is timed over the 30 days, read from the sums: the figures per query,
+the daily trend (and its matplotlib chart), the CSV of every query, each rule before and after
+it went live, the A/B test report, and the report page's older tables (top, zero-result and
+low-CTR queries: search.analytics.reports.search_report, which reads the events). Median and
+worst of ``--rounds`` rounds; the target: ≤ 1 s each.
 """
 
 from __future__ import annotations

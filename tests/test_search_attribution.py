@@ -147,8 +147,8 @@ def test_daily_sums_give_the_figures_the_events_give(shopper):
     Order.objects.update(created_at=days_ago)
     start, end = days_ago - timedelta(days=2), timezone.now()
     from_events = figures(start, end, ("query",))
-    assert sum_days() == 5 and SearchStatsDay.objects.count() == 3  # 5 days ago to yesterday; 3 queries
-    assert sum_days() == 2  # again: yesterday and the day before, not settled yet; the others are final
+    assert sum_days() == 6 and SearchStatsDay.objects.count() == 3  # 5 days ago to today; 3 queries
+    assert sum_days() == 3  # again: today, yesterday and the day before, not settled yet; the others are final
     SearchEvent.objects.all().delete()  # nothing left to compute from: the sums answer
     assert figures(start, end, ("query",)) == from_events
     assert total(start, end).revenue == shopper.catalog.products["merino"].price

@@ -12,11 +12,12 @@ page of each shopper action, non-empty query):
   of each search's revenue squared (the variance of revenue per search, for the A/B report).
   Attribution (which search led to a cart or an order line) is search.analytics.attribution's.
 
-**Daily sums (the rollup).** A past day's figures per (query, experiment, variant) are written to
-SearchStatsDay by ``sum_days`` (a beat task, hourly). A day settles SETTLE_DAYS after it ended,
-when its searches can no longer lead to a new order (24 h to order after the click, 24 h to
-pay); until then its sums are written again at every run, so the last days' figures may lag
-the events by up to an hour; then once more, and never again. ``figures(start, end, by=…)``
+**Daily sums (the rollup).** Each day's figures per (query, experiment, variant) are written to
+SearchStatsDay by ``sum_days`` (a beat task, hourly), today's so far included. A day settles
+SETTLE_DAYS after it ended, when its searches can no longer lead to a new order (24 h to order
+after the click, 24 h to pay); until then its sums are written again at every run, so the
+figures of today and the last days lag the events by up to an hour; then once more, and never
+again. ``figures(start, end, by=…)``
 reads the summed days of the period from SearchStatsDay and computes the rest (today, a day
 not summed yet, partial days at the ends of the period) from the events: the same function
 computes both, so a report reads the same before and after its days are summed. A report over
@@ -255,16 +256,17 @@ def settles_at(day: date) -> datetime:
 
 
 def sum_days(now: datetime | None = None) -> int:
-    """Write the daily sums of every past day that has none, or whose sums were written before
-    it settled (those are written again, each run, until they are final); returns how many days."""
+    """Write the daily sums of every day up to today that has none, or whose sums were written
+    before it settled (those are written again, each run, until they are final: today's, the
+    last days'); returns how many days."""
     now = now or timezone.now()
     oldest = SearchEvent.objects.aggregate(first=Min("created_at"))["first"]
     if oldest is None:
         return 0
-    day, yesterday = timezone.localtime(oldest).date(), timezone.localtime(now).date() - timedelta(days=1)
-    done = dict(StatsDayDone.objects.filter(day__gte=day, day__lte=yesterday).values_list("day", "summed_at"))
+    day, today = timezone.localtime(oldest).date(), timezone.localtime(now).date()
+    done = dict(StatsDayDone.objects.filter(day__gte=day, day__lte=today).values_list("day", "summed_at"))
     written = 0
-    while day <= yesterday:
+    while day <= today:
         if day not in done or done[day] < settles_at(day):
             sum_day(day, now)
             written += 1
