@@ -66,3 +66,36 @@ def test_a_reindex_puts_no_empty_index_in_place_before_its_own_is_built(search_b
     assert check_engine() is search_backend
     assert search_backend.has_index() is False
     assert client.get(reverse("api-search"), {"q": "shirt"}).status_code == 503
+
+
+
+@pytest.mark.parametrize("search_backend", ["tantivy"], indirect=True)  # Elasticsearch: definition_drift
+@pytest.mark.django_db(transaction=True)
+def test_a_tantivy_index_of_another_schema_is_503_and_healed_not_a_500(search_backend, worker, client):
+    """A deploy that changed the fields finds the old release's index in place: searches and the
+    product page's related products must not crash on it, and the drain rebuilds it."""
+    import tantivy
+
+    from search.backends import get_backend
+
+    build_catalog()
+    sync_index()
+    with worker.app.connection_for_write() as conn:  # the catalog's drains: done above, by this process
+        conn.default_channel.client.delete(worker.queue)
+    path = search_backend.root / search_backend.current_index()
+    for child in path.iterdir():
+        child.unlink()
+    old_schema = tantivy.SchemaBuilder().add_text_field("title", stored=True).build()
+    tantivy.Index(old_schema, path=str(path)).writer(15_000_000, 1).commit()
+    search_backend._open.clear()  # as a freshly started process finds it
+
+    assert get_backend().has_index() is False
+    assert client.get(reverse("search"), {"q": "shirt"}).status_code == 503
+    assert client.get(reverse("api-search"), {"q": "shirt"}).status_code == 503
+    product = Product.objects.visible().first()
+    assert client.get(product.get_absolute_url()).status_code == 200  # no related products, no 500
+
+    worker.start()
+    drain_outbox.delay()  # what the beat sends every 30 s
+    assert wait_for(lambda: client.get(reverse("api-search"), {"q": "shirt"}).status_code == 200, timeout=60)
+    assert ReindexRun.objects.get().status == ReindexRun.Status.SUCCEEDED

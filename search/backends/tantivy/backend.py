@@ -192,7 +192,7 @@ class TantivyBackend(SearchBackend):
         with self._lock:
             cached = self._open.get(name)
             if cached is None:
-                index = self._index_at(name)
+                index = self._index_at_current_schema(name)
             else:
                 index, seen, terms = cached
                 if meta_mtime == seen:
@@ -270,6 +270,27 @@ class TantivyBackend(SearchBackend):
         except (ValueError, OSError) as exc:
             raise SearchUnavailable(f"the search index {self.root / (name or '')} could not be written: "
                                     f"{exc}") from exc
+
+    def _index_at_current_schema(self, name: str) -> tantivy.Index:
+        # An index built by an older release with another schema (a deploy changed the fields)
+        # cannot be searched: unavailable, and has_index() says so, so indexing.heal rebuilds it.
+        try:
+            return self._index_at(name)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            raise SearchUnavailable(f"search index {self.root / name} was built with another schema: "
+                                    "run `manage.py reindex`") from exc
+
+    def has_index(self) -> bool:
+        if not super().has_index():
+            return False
+        try:
+            self._open_index()
+        except SearchUnavailable as exc:
+            if isinstance(exc.__cause__, ValueError) and "schema does not match" in str(exc.__cause__):
+                return False  # there, but unusable by this code: a reindex replaces it
+        return True
 
     def _index_at(self, name: str) -> tantivy.Index:
         index = tantivy.Index(self.schema, path=str(self.root / name), reuse=True)
