@@ -5,8 +5,9 @@
 
 The aggregation passes were cut (a deep category's ancestors counted directly, no attribute
 aggregation without a category, …): the counts must not move. On a kept catalog of
-bench/scale.py (``<database>_<size>``, ``var/bench-scale/<size>/``), each tree answers, in a
-child process running its own code on the same database and index, with the results cache off:
+bench/scale.py (``<database>_<size>``, ``var/bench-scale/<size>/`` and ``<size>-compared/``),
+each tree answers, in a child process running its own code on the same database and an index
+its own code built, with the results cache off:
 bench/api_throughput.py's 300 search paths (text + 5 facet filters + sort), every category's
 browse page, each of them with ``in_stock=1`` and with a brand, a text search inside every
 second-level category, and 100 autocomplete prefixes. Printed: on how many requests the totals
@@ -100,14 +101,18 @@ def main() -> None:
         parser.error("--compare TREE is required: the tree whose counts these must equal")
 
     print_header()
+    other = Path(args.compare).resolve()
     kept = kept_catalog(args.server, f"{args.database}_{args.size}", args.size,
                         ROOT / "var" / "bench-scale" / str(args.size), **ENGINE_ONLY)
+    # The other tree reads an index its own code built (its schema may differ), of the same database.
+    theirs_kept = kept_catalog(args.server, f"{args.database}_{args.size}", args.size,
+                               ROOT / "var" / "bench-scale" / f"{args.size}-compared", root=other, **ENGINE_ONLY)
     requests = bench_requests(kept.env["DATABASE_URL"], args.seed)
     with tempfile.TemporaryDirectory(prefix="facet-counts-") as tmp:
         requests_path = Path(tmp) / "requests.json"
         requests_path.write_text(json.dumps(requests))
         ours = run_tree(ROOT, kept.env, requests_path, Path(tmp) / "ours.json")
-        theirs = run_tree(Path(args.compare).resolve(), kept.env, requests_path, Path(tmp) / "theirs.json")
+        theirs = run_tree(other, theirs_kept.env, requests_path, Path(tmp) / "theirs.json")
     differing = [(q, a, b) for q, a, b in zip(requests, ours, theirs, strict=True) if a != b]
     searches = sum(not q.startswith("suggest:") for q in requests)
     print(f"catalog: {args.size:,} products; {len(requests)} requests ({searches} searches and browse pages, "

@@ -8,8 +8,9 @@ The catalogs are kept between runs (a million products take about half an hour t
 machine): PostgreSQL databases ``<database>_<size>``, seeded with ``seed_catalog --seed 1``
 unless they already hold that many products, and their tantivy indices under
 ``var/bench-scale/<size>/``, rebuilt only when the database changed since they were built.
-``--compare`` serves the same database and index with another checkout's code (the schema must
-be the same), so that both trees are measured in the same minutes of a busy machine.
+``--compare`` serves the same database with another checkout's code and an index it built
+itself (``var/bench-scale/<size>-compared/``: its schema may differ), so that both trees are
+measured in the same minutes of a busy machine.
 
 Per size, one gunicorn per tree (deploy/gunicorn.conf.py, 3 workers × 2 threads), the results
 cache and the autocomplete prefix cache off (the engine is measured), driven by wrk with 16
@@ -57,19 +58,21 @@ ENGINE_ONLY = {"SEARCH_RESULTS_CACHE_SECONDS": "0", "LISTING_CACHE_SECONDS": "0"
 def measure(args, size: int, trees: list[tuple[str, Path]]) -> dict:
     tag = uuid.uuid4().hex[:8]
     key_prefix = f"bench-scale-{tag}"
-    kept = kept_catalog(args.server, f"{args.database}_{size}", size, ROOT / "var" / "bench-scale" / str(size),
-                        REDIS_URL=args.redis, CELERY_BROKER_URL=args.redis, CACHE_KEY_PREFIX=key_prefix,
-                        CELERY_QUEUE=key_prefix, **ENGINE_ONLY)
-    if kept.seeded_seconds is not None:
-        print(f"seeded {size:,} products in {kept.seeded_seconds:.0f} s", flush=True)
-    if kept.indexed_seconds is not None:
-        print(f"indexed {size:,} products in {kept.indexed_seconds:.0f} s (manage.py reindex, whole run)", flush=True)
+    envs = {}
+    for label, tree in trees:  # one database; an index per tree (built by its own code: schemas differ)
+        index_dir = ROOT / "var" / "bench-scale" / (str(size) if tree == ROOT else f"{size}-{label}")
+        kept = kept_catalog(args.server, f"{args.database}_{size}", size, index_dir, root=tree,
+                            REDIS_URL=args.redis, CELERY_BROKER_URL=args.redis, CACHE_KEY_PREFIX=key_prefix,
+                            CELERY_QUEUE=key_prefix, **ENGINE_ONLY)
+        if kept.seeded_seconds is not None:
+            print(f"seeded {size:,} products in {kept.seeded_seconds:.0f} s", flush=True)
+        envs[label] = kept.env
     searches, prefixes = catalog_paths(kept.env["DATABASE_URL"], args.paths, args.seed)
     paths = {BARE: ["/healthz"], SEARCH: searches, AUTOCOMPLETE: prefixes}
     runs: dict[tuple[str, str], list[dict]] = {(t, c): [] for t, _ in trees for c in paths}
     try:
         with contextlib.ExitStack() as stack:
-            ports = {label: stack.enter_context(gunicorn(kept.env, args.workers, args.threads, root=tree))
+            ports = {label: stack.enter_context(gunicorn(envs[label], args.workers, args.threads, root=tree))
                      for label, tree in trees}
             for port in ports.values():  # the workers open their readers; the paths answer
                 for case_paths in paths.values():

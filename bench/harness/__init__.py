@@ -154,11 +154,12 @@ class ChildRun:
     cpu_seconds: float  # user + system, all its threads
 
 
-def manage(env: dict[str, str], *args: str) -> ChildRun:
-    """``manage.py <args>`` in a child process; exits the benchmark with its output if it fails."""
+def manage(env: dict[str, str], *args: str, root: Path = ROOT) -> ChildRun:
+    """``manage.py <args>`` (of the checkout at ``root``) in a child process; exits the benchmark
+    with its output if it fails."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT,
+        proc = subprocess.Popen([sys.executable, str(root / "manage.py"), *args], env=env, cwd=root,
                                 stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - started
@@ -203,11 +204,12 @@ class KeptCatalog:
 
 
 def kept_catalog(server_url: str, database: str, products: int, index_root: Path, seed_value: int = 1,
-                 **extra: str) -> KeptCatalog:
+                 root: Path = ROOT, **extra: str) -> KeptCatalog:
     """A catalog kept between runs (large ones take minutes to seed): the database ``database``
     seeded with ``products`` products unless it already holds them, and its tantivy index under
     ``index_root``, rebuilt only when the database changed since (a stamp file says what it
-    indexed). Nothing is dropped afterwards."""
+    indexed). ``root``: the checkout whose code builds the index (another tree's schema may
+    differ: it gets an index of its own). Nothing is dropped afterwards."""
     with psycopg.connect(server_url, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone():
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
@@ -235,7 +237,7 @@ def kept_catalog(server_url: str, database: str, products: int, index_root: Path
     if not marker.exists() or marker.read_text() != current:
         print(f"indexing {products:,} products on tantivy under {index_root}…", flush=True)
         started = time.perf_counter()
-        run = manage(env, "reindex", "--no-input")
+        run = manage(env, "reindex", "--no-input", root=root)
         indexed = time.perf_counter() - started
         print(f"reindex of {products:,} products: {indexed:.0f} s, peak RSS {run.peak_rss_mb:.0f} MB, "
               f"CPU {run.cpu_seconds:.0f} s; {run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ''}",
