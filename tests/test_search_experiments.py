@@ -22,7 +22,7 @@ from search.analytics.models import SearchEvent
 from search.analytics.recorder import session_hash
 from search.analytics.tasks import record_events
 from search.merchandising.experiments import Experiment, ExperimentVariant
-from search.merchandising.models import BoostRule, FieldWeights, TypoSettings
+from search.merchandising.models import BoostRule, FieldWeights, SemanticSettings, TypoSettings
 from search.merchandising.rules import forget_cached_rules, resolve
 from search.preview import preview_search
 from store.roles import MERCHANDISER, assign_role
@@ -128,6 +128,9 @@ def test_promoting_a_variant_makes_it_the_default_in_one_action(catalog):
                                     min_word_size_for_2_typos=25)
     assert resolve("headphnes", variant=f"{experiment.pk}:b").tuning.typos.min_word_size_for_1_typo == 20
     assert resolve("headphnes", variant=f"{experiment.pk}:a").tuning.typos == resolve("headphnes").tuning.typos
+    SemanticSettings.objects.create(enabled=False)  # the live settings a variant does not change are the live ones
+    forget_cached_rules()
+    assert resolve("headphnes", variant=f"{experiment.pk}:b").tuning.semantic is False
     experiment.promote("b")
     forget_cached_rules()
     experiment.refresh_from_db()

@@ -200,8 +200,8 @@ def _add_experiments(rules: CompiledRules) -> None:
         own = CompiledRules(
             synonyms=list(rules.synonyms), boosts=list(rules.boosts),
             pins={query: list(entries) for query, entries in rules.pins.items()}, redirects=rules.redirects,
-            weights=list(rules.weights), typos=list(rules.typos), facet_settings=rules.facet_settings,
-            price_bucketing=rules.price_bucketing)
+            weights=list(rules.weights), typos=list(rules.typos), semantic=list(rules.semantic),
+            facet_settings=rules.facet_settings, price_bucketing=rules.price_bucketing)
         _add_synonyms(own, variant.synonyms.filter(is_active=False))
         _add_boosts(own, variant.boosts.filter(is_active=False))
         _add_pins(own, variant.pins.filter(is_active=False))
