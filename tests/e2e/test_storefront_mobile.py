@@ -10,13 +10,27 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from store.models import Product
-from tests.e2e.journeys import create_customer, log_in
+from store.demo.images import DemoImages
+from store.models import Product, ProductImage
+from tests.conftest import sync_index
+from tests.e2e.journeys import create_customer, log_in, to_top
 
 pytestmark = pytest.mark.e2e
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
+
+
+@pytest.fixture
+def pictured(shop):
+    """The shop with each product's demo picture (its type and colour), as seeding gives them."""
+    pictures = DemoImages()
+    for product in Product.objects.select_related("category"):
+        product.images.all().delete()
+        name = pictures.source(product.category.name, product.attributes.get("color"))
+        ProductImage.objects.create(product=product, image=name, alt=product.name)
+    sync_index()
+    return shop
 
 
 @pytest.fixture
@@ -53,8 +67,8 @@ def still_same_document(page) -> bool:
     return page.evaluate("window.__stillHere === true")
 
 
-def test_phone_category_page_products_first_and_the_filter_drawer(shop, context_for, shots):
-    base, _ = shop
+def test_phone_category_page_products_first_and_the_filter_drawer(pictured, context_for, shots):
+    base, _ = pictured
     page = context_for(PHONE)
     page.goto(base + "/c/clothing/")
     # Products first: the first card starts within the first screen, the filters are folded away.
@@ -85,6 +99,8 @@ def test_phone_category_page_products_first_and_the_filter_drawer(shop, context_
     assert card_names(page) == sorted(p.name for p in acme)
     assert still_same_document(page)
     expect(page).to_have_url(re.compile(r"/c/clothing/\?brand=acme$"))
+    expect(page.locator(".listing-main")).not_to_have_class(re.compile("is-loading"))
+    to_top(page)
     shots(page, "phone-filtered")
 
     # Escape closes the drawer and gives the focus back to its button.
@@ -110,8 +126,8 @@ def test_phone_drawer_without_javascript(shop, context_for):
     assert card_names(page) == sorted(p.name for p in clothing(brand__slug="zephyr"))
 
 
-def test_desktop_category_page_is_reactive_with_the_search_pages_url_state(shop, context_for, shots):
-    base, _ = shop
+def test_desktop_category_page_is_reactive_with_the_search_pages_url_state(pictured, context_for, shots):
+    base, _ = pictured
     page = context_for(DESKTOP)
     page.goto(base + "/c/clothing/")
     expect(page.locator(".facet-panel")).to_be_visible()
@@ -127,6 +143,8 @@ def test_desktop_category_page_is_reactive_with_the_search_pages_url_state(shop,
     expect(page).to_have_url(re.compile(r"/c/clothing/\?price_min=20&attr_color=Black$|attr_color=Black&price_min=20$"))
     assert "price_max" not in page.url
     assert still_same_document(page)
+    expect(page.locator(".listing-main")).not_to_have_class(re.compile("is-loading"))
+    to_top(page)
     shots(page, "desktop-category-reactive")
     page.go_back()  # the address bar's state, restored in place
     expect(page).to_have_url(re.compile(r"/c/clothing/\?attr_color=Black$"))
