@@ -45,12 +45,12 @@ TARGET_SECONDS = 1.0
 FILL = """
 INSERT INTO search_searchevent (token, action, query, filters, result_count, redirected, latency_ms, page,
                                 session_hash, created_at, superseded, experiment, variant, corrected_query,
-                                typo_only, ignored_words)
+                                typo_only, ignored_words, semantic_rescue)
 SELECT t, t, 'query ' || floor(exp(random() * ln(5000)))::int, '{}'::jsonb,
        CASE WHEN random() < 0.05 THEN 0 ELSE 1 + floor(random() * 200)::int END, false, 20, 1,
        md5(i::text), now() - random() * interval '30 days', false,
        CASE WHEN i %% 5 = 0 THEN %(experiment)s ELSE 0 END,
-       CASE WHEN i %% 5 <> 0 THEN '' WHEN i %% 10 = 0 THEN 'a' ELSE 'b' END, '', false, '[]'::jsonb
+       CASE WHEN i %% 5 <> 0 THEN '' WHEN i %% 10 = 0 THEN 'a' ELSE 'b' END, '', false, '[]'::jsonb, false
 FROM (SELECT gen_random_uuid() AS t, i FROM generate_series(1, %(events)s) AS i) AS g;
 
 INSERT INTO search_clickevent (search_token, query, product_id, position, created_at)
@@ -166,7 +166,8 @@ def run(args) -> None:
     ]
     print(f"\n30 days, {args.rounds} rounds; load average before: {load_average()}")
     for name, work in reports:
-        median, worst, _ = timed(work, args.rounds)
+        # The older tables read a million events: one round (minutes, not a figure to repeat).
+        median, worst, _ = timed(work, 1 if "(events)" in name else args.rounds)
         print(f"  {name:48s} median {median * 1000:8.1f} ms   worst {worst * 1000:8.1f} ms")
         figure(f"Report over 1M searches: {name}", round(median, 3), "s", target=f"≤ {TARGET_SECONDS}",
                met=median <= TARGET_SECONDS)

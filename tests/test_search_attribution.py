@@ -187,11 +187,12 @@ def test_each_rule_shows_its_queries_before_and_after_it_went_live(transactional
     PinRule.objects.create(query="tee", starts_at=live_at)
     SynonymSet.objects.create(terms="tee, t-shirt", starts_at=live_at)
     for _ in range(4):
-        events_at(live_at - timedelta(hours=5), "tee")  # before: never clicked
-    events_at(live_at - timedelta(hours=5), "teeth whitening", clicked=True)  # holds "tee" only as a prefix
+        events_at(live_at - timedelta(days=1), "tee")  # the day before: never clicked
+    events_at(live_at - timedelta(days=1), "teeth whitening", clicked=True)  # holds "tee" only as a prefix
+    events_at(live_at, "tee", clicked=True)  # the day it went live: left out
     for i in range(3):
-        events_at(live_at + timedelta(hours=3), "tee", clicked=True, sold=Decimal("30.00") if i == 0 else None)
-    events_at(live_at + timedelta(hours=4), "red t-shirt", clicked=True)
+        events_at(live_at + timedelta(days=1), "tee", clicked=True, sold=Decimal("30.00") if i == 0 else None)
+    events_at(live_at + timedelta(days=1), "red t-shirt", clicked=True)
     measured = {m.kind: m for m in rule_performance(now)}
     pin, synonyms = measured["pin"], measured["synonyms"]
     assert (pin.before.searches, pin.before.clicked, pin.after.searches, pin.after.clicked) == (4, 0, 3, 3)

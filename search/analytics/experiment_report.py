@@ -26,7 +26,7 @@ from django.utils import timezone
 from scipy import stats as scipy_stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, test_proportions_2indep
 
-from search.analytics.stats import Figures, figures
+from search.analytics.stats import Figures, figures, local_day_bounds
 from search.merchandising.experiments import VARIANT_KEYS, Experiment
 
 ALPHA = 0.05
@@ -147,7 +147,10 @@ def experiment_report(experiment: Experiment, now: datetime | None = None) -> Ex
     """The report of ``experiment`` over the time it ran (so far)."""
     start = experiment.started_at or experiment.updated_at
     end = experiment.ended_at or now or timezone.now()
-    found = figures(start, end, ("variant",), Q(experiment=experiment.pk))
+    # Whole days (what the daily sums hold): only the experiment's searches carry its id anyway.
+    first = local_day_bounds(timezone.localtime(start).date())[0]
+    last = local_day_bounds(timezone.localtime(end).date())[1]
+    found = figures(first, last, ("variant",), Q(experiment=experiment.pk))
     variants = {key: found.get((key,), Figures()) for key in VARIANT_KEYS}
     a, b = variants["a"], variants["b"]
     report = ExperimentReport(experiment, start, end, variants)

@@ -5,10 +5,11 @@
   rates, revenue and revenue per search, and the average position of the clicked results.
 - ``rule_performance``: per merchandising rule (pin, boost, synonym set, redirect), the same
   figures for the queries it affects, over the same number of days before and after it went
-  live. The queries a rule affects: a pin's or a redirect's query; the queries holding a term
-  of a synonym set, or a boost's query word, as a whole word; every query for a boost without
-  a query word. When it went live: its start, or (none set) its last change — the rules keep
-  no history, so a rule edited after it went live is measured from that edit.
+  live (whole days: the day it went live is left out). The queries a rule affects: a pin's
+  or a redirect's query; the queries holding a term of a synonym set, or a boost's query
+  word, as a whole word; every query for a boost without a query word. When it went live:
+  its start, or (none set) its last change — the rules keep no history, so a rule edited
+  after it went live is measured from that edit.
 - ``daily_trend``: the figures per day of a period, for the charts.
 """
 
@@ -21,7 +22,7 @@ from datetime import date, datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from search.analytics.stats import Figures, figures
+from search.analytics.stats import Figures, figures, local_day_bounds
 from search.merchandising.models import BoostRule, PinRule, Redirect, ScheduledRule, SynonymSet
 
 RULE_WINDOW_DAYS = 14
@@ -102,15 +103,22 @@ def went_live(rule: ScheduledRule) -> datetime:
 
 def measure_rule(kind: str, rule: ScheduledRule, now: datetime | None = None,
                  days: int = RULE_WINDOW_DAYS) -> RulePerformance:
-    """The rule's queries' figures over ``days`` before and after it went live (after: up to now)."""
+    """The rule's queries' figures over up to ``days`` whole days after the day it went live
+    (today included), beside as many whole days before that day. The day itself, half before
+    and half after, is left out: whole days are what the daily sums hold."""
     now = now or timezone.now()
     live_at = went_live(rule)
-    after_end = min(live_at + timedelta(days=days), now)
-    span = max(after_end - live_at, timedelta(0))
+    live_day, today = timezone.localtime(live_at).date(), timezone.localtime(now).date()
+    span = max(0, min(days, (today - live_day).days))
     where, affects = affected_queries(rule)
-    before = figures(live_at - span, live_at, (), where).get((), Figures()) if span else Figures()
-    after = figures(live_at, after_end, (), where).get((), Figures()) if span else Figures()
-    return RulePerformance(kind, rule, affects, live_at, before, after, max(1, span.days) if span else 0)
+    if not span:
+        return RulePerformance(kind, rule, affects, live_at, Figures(), Figures(), 0)
+    after_start = local_day_bounds(live_day + timedelta(days=1))[0]
+    after_end = local_day_bounds(live_day + timedelta(days=span))[1]
+    before_start, before_end = local_day_bounds(live_day - timedelta(days=span))[0], local_day_bounds(live_day)[0]
+    before = figures(before_start, before_end, (), where).get((), Figures())
+    after = figures(after_start, after_end, (), where).get((), Figures())
+    return RulePerformance(kind, rule, affects, live_at, before, after, span)
 
 
 def rule_performance(now: datetime | None = None, days: int = RULE_WINDOW_DAYS) -> list[RulePerformance]:
