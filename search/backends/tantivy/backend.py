@@ -408,8 +408,12 @@ class TantivyBackend(SearchBackend):
             return []
         index, _ = self._open_index()
         searcher = index.searcher()
+        # tantivy's BM25 asserts (a panic that kills the request thread) that no term is in more
+        # documents than the index holds, but its document frequencies count deleted documents
+        # until a merge: after edits a small index has such terms. They are in every document
+        # anyway, so nothing of "alike" is lost by skipping them.
         similar = tantivy.Query.more_like_this_document_fields_query(
-            self.schema, fields, min_doc_frequency=related.MIN_DOC_FREQUENCY,
+            self.schema, fields, min_doc_frequency=related.MIN_DOC_FREQUENCY, max_doc_frequency=searcher.num_docs,
             min_term_frequency=related.MIN_TERM_FREQUENCY, max_query_terms=related.MAX_QUERY_TERMS,
             min_word_length=related.MIN_WORD_LENGTH)
         query = compiler.combine(self.schema, similar, related.related_filters(product_id))
