@@ -150,3 +150,13 @@ def test_autocomplete_enforces_its_documented_max_length(client, tantivy_backend
     response = client.get("/api/autocomplete", {"q": "x" * 101})
     assert response.status_code == 400
     assert response.json() == {"error": "The text typed is limited to 100 characters."}
+
+
+@pytest.mark.django_db
+def test_a_whitespace_only_value_is_blank_in_the_schema_as_in_the_api(client, tantivy_backend):
+    """Found by the contract run: ``price_max=%0D`` is read as left out (values are stripped), which
+    the schema allowed only for the empty string."""
+    url = "http://localhost/api/search?brand=false&price_max=%0D&page=%20"
+    assert sent_query_is_valid("/api/search", url)
+    response = client.get("/api/search", {"price_max": "\r", "page": " "})
+    assert response.status_code == 200 and response.json()["query"]["page"] == 1

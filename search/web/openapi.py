@@ -37,7 +37,7 @@ _facet_names = ", ".join(facet.result_names for facet in FACETS)
 
 
 def _blank_allowed(param: dict) -> dict:
-    """The parameter with an empty value allowed, which the API reads as the parameter left
+    """The parameter with an empty (or whitespace-only) value allowed, which the API reads as the parameter left
     out (as an HTML form sends an empty field): ``?sort=&page=`` is the default order and page."""
     schema = param["schema"]
     if schema.get("type") == "object":
@@ -69,8 +69,9 @@ def _served(param: dict) -> dict:
 
 
 def _or_blank(schema: dict) -> dict:
-    # A string stays typed as one at the top (a query value is a string on the wire).
-    blank: dict = {"anyOf": [schema, {"const": ""}]}
+    # A string stays typed as one at the top (a query value is a string on the wire). Values are
+    # read stripped (search.facets.state.first), so only whitespace is as blank as nothing.
+    blank: dict = {"anyOf": [schema, {"type": "string", "pattern": r"^\s*$"}]}
     return {"type": "string", **blank} if schema.get("type") == "string" else blank
 
 
