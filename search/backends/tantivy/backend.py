@@ -132,6 +132,10 @@ def _release(writer: tantivy.IndexWriter, committed: bool = False) -> None:
         logger.warning("tantivy merge failed after %s: %s", "a commit" if committed else "a rollback", exc)
 
 
+class OtherSchema(SearchUnavailable):
+    """The current index was built with another schema than this code's."""
+
+
 class TantivyBackend(SearchBackend):
     name = "tantivy"
 
@@ -279,17 +283,18 @@ class TantivyBackend(SearchBackend):
         except ValueError as exc:
             if "schema does not match" not in str(exc):
                 raise
-            raise SearchUnavailable(f"search index {self.root / name} was built with another schema: "
-                                    "run `manage.py reindex`") from exc
+            raise OtherSchema(f"search index {self.root / name} was built with another schema: "
+                              "run `manage.py reindex`") from exc
 
     def has_index(self) -> bool:
         if not super().has_index():
             return False
         try:
             self._open_index()
-        except SearchUnavailable as exc:
-            if isinstance(exc.__cause__, ValueError) and "schema does not match" in str(exc.__cause__):
-                return False  # there, but unusable by this code: a reindex replaces it
+        except OtherSchema:
+            return False  # there, but unusable by this code: a reindex replaces it
+        except SearchUnavailable:
+            pass  # missing files and the like: the answer stays the base class's
         return True
 
     def _index_at(self, name: str) -> tantivy.Index:
