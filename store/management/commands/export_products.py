@@ -7,8 +7,10 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from store.models import Product, Vendor
+from store.models import Product
 from store.product_io import ProductFileError, export_products
+
+from ._vendor_scope import vendor_scope
 
 
 class Command(BaseCommand):
@@ -19,12 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--vendor", help="Only this vendor's products (slug).")
 
     def handle(self, *args, file: str, vendor: str | None, **options) -> None:
-        vendor_ids = None
-        if vendor:
-            found = Vendor.objects.filter(slug=vendor).values_list("pk", flat=True).first()
-            if found is None:
-                raise CommandError(f"No vendor “{vendor}”.")
-            vendor_ids = [found]
+        vendor_ids = vendor_scope(vendor)
         try:
             data = export_products(Product.objects.order_by("pk"), file, vendor_ids=vendor_ids)
         except ProductFileError as exc:

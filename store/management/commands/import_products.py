@@ -8,7 +8,6 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from store.models import Vendor
 from store.product_io import (
     ProductFileError,
     import_products,
@@ -17,6 +16,8 @@ from store.product_io import (
     result_counts,
     result_problems,
 )
+
+from ._vendor_scope import vendor_scope
 
 
 class Command(BaseCommand):
@@ -31,12 +32,7 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No file {file}.")
-        vendor_ids = None
-        if vendor:
-            found = Vendor.objects.filter(slug=vendor).values_list("pk", flat=True).first()
-            if found is None:
-                raise CommandError(f"No vendor “{vendor}”.")
-            vendor_ids = [found]
+        vendor_ids = vendor_scope(vendor)
         try:
             dataset = read_products_file(path.read_bytes(), path.name)
         except ProductFileError as exc:
